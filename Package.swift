@@ -1,0 +1,87 @@
+// swift-tools-version:6.2
+// ForYou: a self-hosted "For You" feed engine. See README.md for the source layout.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "foryou",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ForYou", targets: ["ForYou"]),
+        .library(name: "ForYouSQLite", targets: ["ForYouSQLite"]),
+        .library(name: "ForYouServer", targets: ["ForYouServer"]),
+        .library(name: "ForYouTesting", targets: ["ForYouTesting"]),
+        .executable(name: "foryou", targets: ["foryou"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // The engine: no networking, no server dependency.
+        .target(name: "ForYou", swiftSettings: swiftSettings),
+        // The embedded, durable default store.
+        .target(
+            name: "ForYouSQLite",
+            dependencies: ["ForYou", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // The HTTP API: a thin shell over the engine.
+        .target(
+            name: "ForYouServer",
+            dependencies: [
+                "ForYou",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Shipped test support: the store contract checks, a manual clock, small worlds.
+        .target(name: "ForYouTesting", dependencies: ["ForYou"], swiftSettings: swiftSettings),
+        // The one executable.
+        .executableTarget(
+            name: "foryou",
+            dependencies: [
+                "ForYou", "ForYouSQLite", "ForYouServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ForYouTests", dependencies: ["ForYou", "ForYouTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ForYouSQLiteTests",
+            dependencies: ["ForYou", "ForYouSQLite", "ForYouTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ForYouServerTests",
+            dependencies: [
+                "ForYou", "ForYouServer", "ForYouSQLite", "ForYouTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "foryouTests",
+            dependencies: [
+                "foryou", "ForYou", "ForYouSQLite", "ForYouTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

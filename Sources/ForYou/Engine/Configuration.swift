@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+
+extension Recommender {
+    /// How the engine weighs signals and assembles feeds. Every field has a documented default;
+    /// `foryou.example.json` at the repository root shows them all.
+    public struct Configuration: Sendable {
+        /// How much each kind of engagement says about what a user wants.
+        public var signals = SignalWeights()
+        /// How the feed mixes its candidate sources.
+        public var feed = FeedConfiguration()
+        /// Limits on ingested data.
+        public var validation = ValidationRules()
+        /// Seed for every random choice (exploration picks); same seed and input give the same feed.
+        public var seed: UInt64 = 0x5EED
+        /// The most events accepted in one batch. Default: 1000.
+        public var maximumEventBatch = 1000
+        /// The most items accepted in one upsert. Default: 1000.
+        public var maximumItemBatch = 1000
+
+        public init() {}
+
+        /// Checks every value once, naming the key and its rule.
+        public func validate() throws(ForYouError) {
+            func check(_ ok: Bool, _ message: String) throws(ForYouError) {
+                if !ok { throw ForYouError(.invalidArgument, message) }
+            }
+            try check(feed.explorationShare >= 0 && feed.explorationShare <= 0.5, "feed.exploration_share must be in 0...0.5")
+            try check(feed.noRepeatWindowMilliseconds >= 0, "feed.no_repeat_window_ms must be >= 0")
+            try check(feed.trendingHalfLifeMilliseconds > 0, "feed.trending_half_life_ms must be > 0")
+            try check(feed.freshWindowMilliseconds > 0, "feed.fresh_window_ms must be > 0")
+            try check(feed.recentPositives >= 1 && feed.recentPositives <= 200, "feed.recent_positives must be in 1...200")
+            try check(maximumEventBatch >= 1, "maximum_event_batch must be >= 1")
+            try check(maximumItemBatch >= 1, "maximum_item_batch must be >= 1")
+        }
+    }
+
+    /// The weights of each engagement signal. Positive values pull similar items into the feed,
+    /// negative values push them out.
+    public struct SignalWeights: Sendable {
+        /// A view's base weight before completion is added. Default: 0.3.
+        public var viewBase: Float = 0.3
+        /// Added per unit of completion (`watch_ms / duration_ms`, capped at 1.5 for replays). Default: 1.0.
+        public var viewCompletion: Float = 1.0
+        /// A view below this completion counts as a quick swipe-away. Default: 0.2.
+        public var shortViewCompletion: Float = 0.2
+        /// The weight of a quick swipe-away view. Default: -0.3.
+        public var shortView: Float = -0.3
+        public var like: Float = 2.0
+        public var share: Float = 3.0
+        public var comment: Float = 1.5
+        public var follow: Float = 3.0
+        public var skip: Float = -1.0
+        /// `not_interested` also removes the item and its creator from the user's feeds. Default: -4.0.
+        public var notInterested: Float = -4.0
+        /// Events at or above this weight count as positive engagement (co-visitation, trending). Default: 0.5.
+        public var positiveThreshold: Float = 0.5
+
+        public init() {}
+
+        /// The weight of one event on an item of the given duration.
+        public func weight(of type: EventType, watchMilliseconds: Int64?, durationMilliseconds: Int64) -> Float {
+            switch type {
+            case .impression: return 0
+            case .view:
+                let completion = Float(watchMilliseconds ?? 0) / Float(max(durationMilliseconds, 1))
+                if completion < shortViewCompletion { return shortView }
+                return viewBase + viewCompletion * min(completion, 1.5)
+            case .like: return like
+            case .share: return share
+            case .comment: return comment
+            case .follow: return follow
+            case .skip: return skip
+            case .notInterested: return notInterested
+            }
+        }
+    }
+
+    /// How a feed is assembled from its candidate sources.
+    public struct FeedConfiguration: Sendable {
+        /// An item served or watched within this window is never shown again. Default: 30 days.
+        public var noRepeatWindowMilliseconds: Int64 = 30 * Timestamp.day
+        /// How many of a user's latest positive items seed co-visitation candidates. Default: 20.
+        public var recentPositives = 20
+        /// Half-life of the trending score. Default: 6 hours.
+        public var trendingHalfLifeMilliseconds: Int64 = 6 * Timestamp.hour
+        /// Items published within this window count as fresh, for exploration. Default: 48 hours.
+        public var freshWindowMilliseconds: Int64 = 48 * Timestamp.hour
+        /// Share of each feed given to fresh items with little exposure. Default: 0.1.
+        public var explorationShare: Double = 0.1
+        /// Weight of co-visitation ("people who watched X also watched Y"). Default: 1.0.
+        public var coVisitationWeight: Float = 1.0
+        /// Weight of new items from followed creators. Default: 0.8.
+        public var followedCreatorWeight: Float = 0.8
+        /// Weight of popular items in the user's favourite tags. Default: 0.6.
+        public var tagWeight: Float = 0.6
+        /// Weight of globally trending items. Default: 0.3.
+        public var trendingWeight: Float = 0.3
+        /// Weight of the user's learned tag and creator affinity, applied to every candidate. Default: 0.5.
+        public var affinityWeight: Float = 0.5
+        /// Each earlier item in the same feed sharing the first tag multiplies the score by this. Default: 0.8.
+        public var tagRepeatPenalty: Float = 0.8
+
+        public init() {}
+    }
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// All derived state of the engine, as one value guarded by the Recommender's mutex: the catalogue,
+// each user's learned state and the aggregate engagement. It is a pure function of the items, the
+// event log (in append order) and served history, and is rebuilt from them when the engine opens.
+
+struct EngineState {
+    var catalog = CatalogIndex()
+    var users: [UserID: UserState] = [:]
+    var engagement: EngagementState
+    let configuration: Recommender.Configuration
+
+    init(configuration: Recommender.Configuration) {
+        self.configuration = configuration
+        self.engagement = EngagementState(trendingHalfLifeMilliseconds: configuration.feed.trendingHalfLifeMilliseconds)
+    }
+
+    // MARK: - Catalogue
+
+    mutating func upsert(_ items: [Item]) {
+        for item in items { catalog.upsert(item) }
+        engagement.reserve(items: catalog.count)
+    }
+
+    func creator(of item: ItemID) -> CreatorID? {
+        guard let index = catalog.itemIndex[item] else { return nil }
+        return catalog.items[Int(index)].creator
+    }
+
+    // MARK: - Events
+
+    /// Folds one stored event into the user's state and the aggregates.
+    mutating func apply(_ event: Event) {
+        var user = users.removeValue(forKey: event.user) ?? UserState()
+        fold(event, into: &user, sign: 1)
+        users[event.user] = user
+    }
+
+    /// Replays served history (oldest first): what each user has seen, how many feeds they were served,
+    /// the creator their last feed ended with, and each item's exposure. Records of one feed share a time.
+    mutating func markServed(_ records: [ServedRecord]) {
+        var lastFeedTime: [UserID: Int64] = [:]
+        for record in records {
+            guard let index = catalog.itemIndex[record.item] else { continue }
+            let at = record.at.milliseconds
+            var user = users.removeValue(forKey: record.user) ?? UserState()
+            user.markSeen(index, at: at)
+            if lastFeedTime.updateValue(at, forKey: record.user) != at { user.feedsServed &+= 1 }
+            user.lastServedCreator = catalog.creatorOfItem[Int(index)]
+            users[record.user] = user
+            engagement.recordExposure(index)
+        }
+    }
+
+    /// Forgets a user: drops their state and subtracts exactly what their events added to the aggregates.
+    /// - Parameter events: the user's events in append order, read from the log before it was erased.
+    mutating func erase(_ user: UserID, events: [Event]) {
+        users[user] = nil
+        var replay = UserState()
+        for event in events { fold(event, into: &replay, sign: -1) }
+        engagement.recomputeMaximumTrending()
+    }
+
+    private mutating func fold(_ event: Event, into user: inout UserState, sign: Float) {
+        guard let itemID = event.item, let index = catalog.itemIndex[itemID] else {
+            if event.type == .follow, let creator = event.creator {
+                user.followedCreators.insert(catalog.intern(creator: creator))
+            }
+            return
+        }
+        let i = Int(index)
+        let creator = catalog.creatorOfItem[i]
+        let weight = configuration.signals.weight(
+            of: event.type, watchMilliseconds: event.watchMilliseconds,
+            durationMilliseconds: catalog.items[i].durationMilliseconds)
+        let at = event.at.milliseconds
+        user.markSeen(index, at: at)
+        switch event.type {
+        case .notInterested:
+            user.blockedItems.insert(index)
+            user.blockedCreators.insert(creator)
+        case .follow:
+            user.followedCreators.insert(event.creator.flatMap { catalog.creatorIndex[$0] } ?? creator)
+        default:
+            break
+        }
+        user.learnAffinity(weight: weight, tags: catalog.tagsOfItem[i], creator: creator)
+        if weight >= configuration.signals.positiveThreshold {
+            engagement.add(item: index, weight: weight, at: at, recent: user.recent, sign: sign)
+            user.remember(.init(item: index, weight: weight, at: at), limit: configuration.feed.recentPositives)
+        }
+    }
+}

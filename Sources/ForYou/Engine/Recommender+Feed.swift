@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Synchronization
+
+extension Recommender {
+    /// The largest feed one request may ask for.
+    public static let maximumFeedCount = 100
+
+    /// Builds the next feed for a user and records its items as served.
+    ///
+    /// Unknown users get a cold-start feed (trending, popular and fresh items), not an error. The feed
+    /// never contains an item the user was served or acted on within
+    /// ``FeedConfiguration/noRepeatWindowMilliseconds``, so it may hold fewer than `count` items when
+    /// the catalogue runs out.
+    /// - Parameters:
+    ///   - user: the user's id as sent by the client.
+    ///   - count: how many items, 1...100.
+    /// - Throws: ``ForYouError/Code/invalidArgument`` for a count out of range, ``ForYouError/Code/invalidID``
+    ///   for a bad user id.
+    /// - Complexity: O(C + N) for C co-visited candidates and N catalogued items.
+    public func feed(for user: String, count: Int = 10) async throws -> Feed {
+        let userID = try UserID(validating: user, field: "user")
+        guard (1...Self.maximumFeedCount).contains(count) else {
+            throw ForYouError(.invalidArgument, "`count` must be in 1...\(Self.maximumFeedCount), got \(count)")
+        }
+        let now = clock.now()
+        let entries = state.withLock { $0.makeFeed(for: userID, count: count, now: now.milliseconds) }
+        try await store.record(entries.map { ServedRecord(user: userID, item: $0.item, at: now) })
+        counters.withLock { $0.feedsServed += 1 }
+        return Feed(user: userID, modelVersion: Self.modelVersion, entries: entries)
+    }
+
+    /// Erases a user: their events, derived state and served history, and what their events added
+    /// to aggregates. The store is compacted afterwards, so nothing of the user remains on disk.
+    /// - Returns: how many events were erased.
+    public func erase(user: String) async throws -> Int {
+        let userID = try UserID(validating: user, field: "user")
+        let events = try await store.events(of: userID)
+        let erased = try await store.eraseEvents(of: userID)
+        _ = try await store.eraseServed(of: userID)
+        state.withLock { $0.erase(userID, events: events) }
+        try await store.compact()
+        counters.withLock { $0.usersErased += 1 }
+        return erased
+    }
+}

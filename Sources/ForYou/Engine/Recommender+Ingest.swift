@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Synchronization
+
+/// The answer to an event batch: how many were stored, how many were resent, and why the others were refused.
+public struct IngestResult: Sendable, Equatable {
+    /// One refused event.
+    public struct Rejection: Sendable, Equatable {
+        /// Position in the batch, from 0.
+        public var index: Int
+        /// The event's id as sent, when it had one.
+        public var id: String?
+        public var code: ForYouError.Code
+        public var message: String
+    }
+    public var accepted = 0
+    public var duplicates = 0
+    public var rejected: [Rejection] = []
+    public init() {}
+}
+
+extension Recommender {
+    /// Validates, durably stores and learns from a batch of items, all or none.
+    /// - Returns: the number of items upserted.
+    /// - Throws: ``ForYouError/Code/invalidArgument`` (batch too large) or the first invalid item's code,
+    ///   with its index and field in the message; nothing is stored then.
+    public func upsertItems(_ inputs: [ItemInput]) async throws -> Int {
+        guard inputs.count <= configuration.maximumItemBatch else {
+            throw ForYouError(.invalidArgument, "`items` must hold at most \(configuration.maximumItemBatch) items, got \(inputs.count)")
+        }
+        let now = clock.now()
+        var items: [Item] = []
+        items.reserveCapacity(inputs.count)
+        for (index, input) in inputs.enumerated() {
+            do throws(ForYouError) {
+                items.append(try configuration.validation.validate(input, now: now))
+            } catch {
+                throw ForYouError(error.code, "items[\(index)]: \(error.message)")
+            }
+        }
+        try await store.upsert(items)
+        state.withLock { $0.upsert(items) }
+        counters.withLock { $0.itemsUpserted += items.count }
+        return items.count
+    }
+
+    /// Validates a batch of events, durably stores the valid ones and folds them into each user's state.
+    ///
+    /// When this returns, every accepted event survives a crash and is reflected in the user's next feed.
+    /// Invalid events are reported one by one; they never stop valid events in the same batch.
+    /// - Throws: ``ForYouError/Code/invalidArgument`` when the batch is larger than
+    ///   ``Configuration/maximumEventBatch``; store failures (nothing of the batch is then stored).
+    /// - Complexity: O(n · (log E + R)) for n events, E logged events and R recent positives per user.
+    public func ingest(_ inputs: [EventInput]) async throws -> IngestResult {
+        guard inputs.count <= configuration.maximumEventBatch else {
+            throw ForYouError(.invalidArgument, "`events` must hold at most \(configuration.maximumEventBatch) events, got \(inputs.count)")
+        }
+        let now = clock.now()
+        var result = IngestResult()
+        var valid: [Event] = []
+        valid.reserveCapacity(inputs.count)
+        state.withLock { state in
+            for (index, input) in inputs.enumerated() {
+                do throws(ForYouError) {
+                    valid.append(try configuration.validation.validate(input, now: now) { state.creator(of: $0) })
+                } catch {
+                    result.rejected.append(.init(index: index, id: input.id, code: error.code, message: error.message))
+                }
+            }
+        }
+        let stored = valid.isEmpty ? [] : try await store.append(valid)
+        let fresh = zip(valid, stored).filter(\.1).map(\.0)
+        state.withLock { state in for event in fresh { state.apply(event) } }
+        result.accepted = fresh.count
+        result.duplicates = valid.count - fresh.count
+        counters.withLock {
+            $0.eventsAccepted += result.accepted
+            $0.eventsDuplicate += result.duplicates
+            $0.eventsRejected += result.rejected.count
+        }
+        return result
+    }
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Synchronization
+
+/// The feed engine: ingests items and events, learns from every event at once, and serves ranked,
+/// diverse feeds. The HTTP server and the CLI are thin shells over this type.
+///
+/// ```swift
+/// let engine = try await Recommender.open(store: MemoryStore())
+/// try await engine.upsertItems([ItemInput(id: "v1", creator: "c1", tags: ["cats"], durationMilliseconds: 15_000)])
+/// let result = try await engine.ingest([EventInput(id: "e1", user: "u1", item: "v1", type: "like")])
+/// let feed = try await engine.feed(for: "u1", count: 10)
+/// ```
+///
+/// Concurrency: all derived state is one value behind a mutex; the store is written before the state
+/// changes, so an acknowledged event is durable and already visible to the user's next feed request.
+public final class Recommender: Sendable {
+    /// The rule set that builds feeds until learned models arrive; reported as `model_version`.
+    public static let modelVersion = "rules-v1"
+
+    public let configuration: Configuration
+    let store: any ForYouStore
+    let clock: any WallClock
+    let state: Mutex<EngineState>
+    let counters = Mutex(Statistics())
+
+    private init(store: any ForYouStore, configuration: Configuration, clock: any WallClock, state: EngineState) {
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.state = Mutex(state)
+    }
+
+    /// Opens the engine on a store, rebuilding all derived state from it.
+    /// - Complexity: O(E + S) for E logged events and S served records within the no-repeat window.
+    /// - Throws: ``ForYouError/Code/invalidArgument`` for a bad configuration; store errors.
+    public static func open(
+        store: any ForYouStore, configuration: Configuration = Configuration(), clock: any WallClock = SystemWallClock()
+    ) async throws -> Recommender {
+        try configuration.validate()
+        var state = EngineState(configuration: configuration)
+        state.upsert(try await store.allItems())
+        var position: Int64 = 0
+        while true {
+            let page = try await store.page(after: position, limit: 10_000)
+            if page.events.isEmpty { break }
+            for event in page.events { state.apply(event) }
+            position = page.lastPosition
+        }
+        let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
+        state.markServed(try await store.served(since: since))
+        return Recommender(store: store, configuration: configuration, clock: clock, state: state)
+    }
+
+    /// Running counts, for metrics.
+    public struct Statistics: Sendable, Equatable {
+        public var eventsAccepted = 0
+        public var eventsDuplicate = 0
+        public var eventsRejected = 0
+        public var itemsUpserted = 0
+        public var feedsServed = 0
+        public var usersErased = 0
+    }
+
+    /// Counts since the engine opened.
+    public var statistics: Statistics { counters.withLock { $0 } }
+
+    /// How many items, users and creators the engine knows.
+    public var sizes: (items: Int, users: Int, creators: Int) {
+        state.withLock { ($0.catalog.count, $0.users.count, $0.catalog.creators.count) }
+    }
+}

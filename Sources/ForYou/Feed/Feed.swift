@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Why an item is in a feed: the candidate source that put it there, with the signal behind it.
+public enum FeedReason: Hashable, Sendable {
+    /// Co-watched with an item the user engaged with recently.
+    case coVisitation(because: ItemID)
+    /// New from a creator the user follows.
+    case followedCreator(CreatorID)
+    /// Popular in a tag the user engages with.
+    case favouriteTag(String)
+    /// Trending across all users.
+    case trending
+    /// A fresh item getting its first audience (exploration).
+    case exploration
+    /// Popular overall; used when the other sources run dry.
+    case popular
+
+    /// A stable snake_case name of the candidate source.
+    public var source: String {
+        switch self {
+        case .coVisitation: "co_visitation"
+        case .followedCreator: "followed_creator"
+        case .favouriteTag: "favourite_tag"
+        case .trending: "trending"
+        case .exploration: "exploration"
+        case .popular: "popular"
+        }
+    }
+
+    /// A short human sentence, shown as "why this item".
+    public var sentence: String {
+        switch self {
+        case .coVisitation(let item): "because you watched \(item)"
+        case .followedCreator(let creator): "new from \(creator), a creator you follow"
+        case .favouriteTag(let tag): "because you like #\(tag)"
+        case .trending: "popular in the last few hours"
+        case .exploration: "new, and finding its first audience"
+        case .popular: "popular on this platform"
+        }
+    }
+}
+
+/// One item of a feed.
+public struct FeedEntry: Hashable, Sendable {
+    public var item: ItemID
+    /// The ranking score; higher ranked first, comparable within one feed only.
+    public var score: Float
+    public var reason: FeedReason
+}
+
+/// A ranked feed for one user.
+public struct Feed: Hashable, Sendable {
+    public var user: UserID
+    /// Which model or rule set built this feed.
+    public var modelVersion: String
+    public var entries: [FeedEntry]
+}

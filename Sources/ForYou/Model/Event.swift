@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// What a user did with an item.
+public enum EventType: String, Sendable, CaseIterable, Hashable {
+    /// The item was shown; marks it seen, carries no preference.
+    case impression
+    /// The item was watched for `watch_ms`; completion (`watch_ms / duration_ms`) sets its weight.
+    case view
+    case like
+    case share
+    case comment
+    /// The user followed the item's creator (or the `creator` the event names).
+    case follow
+    /// The user swiped past quickly: a negative signal.
+    case skip
+    /// The user asked for no more of this item and its creator: both leave the feed at once.
+    case notInterested = "not_interested"
+
+    /// The documented wire names, in declaration order.
+    public static var wireNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// One validated engagement event, as stored in the event log.
+public struct Event: Hashable, Sendable {
+    /// The client's id; the event log stores each id once.
+    public var id: EventID
+    public var user: UserID
+    /// The item acted on; `nil` only for a `follow` that names a creator directly.
+    public var item: ItemID?
+    /// The creator followed, for `follow` events; resolved from `item` when the client named an item.
+    public var creator: CreatorID?
+    public var type: EventType
+    /// When it happened (client time, at most one day in the future of the server's clock).
+    public var at: Timestamp
+    /// Milliseconds watched; present for `view` events.
+    public var watchMilliseconds: Int64?
+
+    public init(
+        id: EventID, user: UserID, item: ItemID?, creator: CreatorID? = nil, type: EventType, at: Timestamp,
+        watchMilliseconds: Int64? = nil
+    ) {
+        self.id = id
+        self.user = user
+        self.item = item
+        self.creator = creator
+        self.type = type
+        self.at = at
+        self.watchMilliseconds = watchMilliseconds
+    }
+}
+
+/// An event as a client sent it, before validation. Every field may be missing or malformed.
+public struct EventInput: Sendable {
+    public var id: String?
+    public var user: String?
+    public var item: String?
+    public var creator: String?
+    public var type: String?
+    /// RFC 3339 text; the server's clock is used when absent.
+    public var at: String?
+    public var watchMilliseconds: Int64?
+    /// A field whose JSON value had the wrong type, with the rule it broke; set by decoders.
+    public var malformedField: (field: String, rule: String)?
+
+    public init(
+        id: String? = nil, user: String? = nil, item: String? = nil, creator: String? = nil, type: String? = nil,
+        at: String? = nil, watchMilliseconds: Int64? = nil, malformedField: (field: String, rule: String)? = nil
+    ) {
+        self.id = id
+        self.user = user
+        self.item = item
+        self.creator = creator
+        self.type = type
+        self.at = at
+        self.watchMilliseconds = watchMilliseconds
+        self.malformedField = malformedField
+    }
+
+    /// The input form of a validated event (for replaying generated or imported data through the API path).
+    public init(_ event: Event) {
+        self.init(
+            id: event.id.rawValue, user: event.user.rawValue, item: event.item?.rawValue,
+            creator: event.item == nil ? event.creator?.rawValue : nil, type: event.type.rawValue,
+            at: event.at.rfc3339, watchMilliseconds: event.watchMilliseconds)
+    }
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Turns client inputs into validated values. Every rule is checked here, once, and every failure names
+// the field and the rule, so the HTTP layer only decodes JSON and the demo and importers share the path.
+
+/// The limits ingested data must respect.
+public struct ValidationRules: Sendable {
+    /// How far in the future of the server's clock an event or publication time may lie. Default: one day.
+    public var maximumClockSkewMilliseconds: Int64 = Timestamp.day
+    /// The longest `watch_ms` accepted. Default: one day (anything longer is a client bug).
+    public var maximumWatchMilliseconds: Int64 = Timestamp.day
+    public init() {}
+}
+
+extension ValidationRules {
+    /// Validates one event.
+    /// - Parameters:
+    ///   - now: the server's clock, for the future-skew rule and as the default `at`.
+    ///   - creatorOf: the creator of a catalogued item, or `nil` when the item is unknown.
+    /// - Throws: a record-level ``ForYouError`` naming the field.
+    public func validate(
+        _ input: EventInput, now: Timestamp, creatorOf: (ItemID) -> CreatorID?
+    ) throws(ForYouError) -> Event {
+        if let malformed = input.malformedField {
+            throw ForYouError(.invalidValue, "`\(malformed.field)` \(malformed.rule)")
+        }
+        guard let rawID = input.id else { throw ForYouError(.missingField, "`id` is required") }
+        let id = try EventID(validating: rawID, field: "id")
+        guard let rawUser = input.user else { throw ForYouError(.missingField, "`user` is required") }
+        let user = try UserID(validating: rawUser, field: "user")
+        guard let rawType = input.type else { throw ForYouError(.missingField, "`type` is required") }
+        guard let type = EventType(rawValue: rawType) else {
+            throw ForYouError(.unknownType, "`type` must be one of \(EventType.wireNames)")
+        }
+        let at: Timestamp
+        if let rawAt = input.at {
+            guard let parsed = Timestamp(rfc3339: rawAt) else {
+                throw ForYouError(.invalidTimestamp, "`at` must be an RFC 3339 date-time such as 2026-11-26T08:30:00Z")
+            }
+            guard parsed.milliseconds >= 0 else {
+                throw ForYouError(.invalidTimestamp, "`at` must not be before 1970-01-01T00:00:00Z")
+            }
+            guard parsed.milliseconds(since: now) <= maximumClockSkewMilliseconds else {
+                throw ForYouError(.timestampInFuture, "`at` must not be more than one day in the future")
+            }
+            at = parsed
+        } else {
+            at = now
+        }
+        var item: ItemID?
+        var creator: CreatorID?
+        if let rawItem = input.item {
+            let itemID = try ItemID(validating: rawItem, field: "item")
+            guard let itemCreator = creatorOf(itemID) else {
+                throw ForYouError(.unknownItem, "`item` names an item that was never upserted (PUT /v1/items first)")
+            }
+            item = itemID
+            if type == .follow { creator = itemCreator }
+        } else if type == .follow {
+            guard let rawCreator = input.creator else {
+                throw ForYouError(.missingField, "`item` or `creator` is required for a follow")
+            }
+            creator = try CreatorID(validating: rawCreator, field: "creator")
+        } else {
+            throw ForYouError(.missingField, "`item` is required")
+        }
+        var watch: Int64?
+        if let rawWatch = input.watchMilliseconds {
+            guard rawWatch >= 0 else { throw ForYouError(.invalidValue, "`watch_ms` must be >= 0") }
+            guard rawWatch <= maximumWatchMilliseconds else {
+                throw ForYouError(.invalidValue, "`watch_ms` must be at most \(maximumWatchMilliseconds) (one day)")
+            }
+            watch = rawWatch
+        } else if type == .view {
+            throw ForYouError(.missingField, "`watch_ms` is required for a view")
+        }
+        return Event(id: id, user: user, item: item, creator: creator, type: type, at: at, watchMilliseconds: watch)
+    }
+
+    /// Validates one item.
+    /// - Throws: a record-level ``ForYouError`` naming the field.
+    public func validate(_ input: ItemInput, now: Timestamp) throws(ForYouError) -> Item {
+        if let malformed = input.malformedField {
+            throw ForYouError(.invalidValue, "`\(malformed.field)` \(malformed.rule)")
+        }
+        guard let rawID = input.id else { throw ForYouError(.missingField, "`id` is required") }
+        let id = try ItemID(validating: rawID, field: "id")
+        guard let rawCreator = input.creator else { throw ForYouError(.missingField, "`creator` is required") }
+        let creator = try CreatorID(validating: rawCreator, field: "creator")
+        let tags = input.tags ?? []
+        guard tags.count <= Item.maximumTags else {
+            throw ForYouError(.invalidValue, "`tags` must hold at most \(Item.maximumTags) tags, got \(tags.count)")
+        }
+        for tag in tags {
+            guard tag.utf8.count <= 64 else { throw ForYouError(.invalidValue, "`tags` entries must be at most 64 bytes") }
+            try IdentifierRules.validate(tag, field: "tags")
+        }
+        guard let duration = input.durationMilliseconds else {
+            throw ForYouError(.missingField, "`duration_ms` is required")
+        }
+        guard duration > 0, duration <= Item.maximumDurationMilliseconds else {
+            throw ForYouError(.invalidValue, "`duration_ms` must be in 1...\(Item.maximumDurationMilliseconds) (one day)")
+        }
+        let language = input.language ?? ""
+        guard language.utf8.count <= 35, language.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
+            throw ForYouError(.invalidValue, "`language` must be a language tag such as en or pt-BR (letters, digits, '-', at most 35 bytes)")
+        }
+        let publishedAt: Timestamp
+        if let rawPublished = input.publishedAt {
+            guard let parsed = Timestamp(rfc3339: rawPublished), parsed.milliseconds >= 0 else {
+                throw ForYouError(.invalidTimestamp, "`published_at` must be an RFC 3339 date-time after 1970, such as 2026-11-26T08:30:00Z")
+            }
+            guard parsed.milliseconds(since: now) <= maximumClockSkewMilliseconds else {
+                throw ForYouError(.timestampInFuture, "`published_at` must not be more than one day in the future")
+            }
+            publishedAt = parsed
+        } else {
+            publishedAt = now
+        }
+        return Item(
+            id: id, creator: creator, tags: tags, durationMilliseconds: duration, language: language,
+            publishedAt: publishedAt)
+    }
+}

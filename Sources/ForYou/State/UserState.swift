@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// What the engine has learned about one user from their events: the latest positive items (which
+// seed co-visitation), decayed tag and creator affinities, follows, blocks, and what they have seen
+// (served or acted on) with when, for the no-repeat rule. All of it is rebuilt from the event log and
+// served history when the engine opens, and dropped when the user is erased.
+
+struct UserState {
+    /// One recent positive engagement.
+    struct RecentPositive {
+        var item: Int32
+        var weight: Float
+        var at: Int64
+    }
+
+    /// Latest positive items, oldest first, at most `FeedConfiguration.recentPositives`.
+    var recent: [RecentPositive] = []
+    /// Tag index → affinity; decays by `affinityDecay` per event so recent taste dominates.
+    var tagAffinity: [Int32: Float] = [:]
+    /// Creator index → affinity, decayed like tags.
+    var creatorAffinity: [Int32: Float] = [:]
+    var followedCreators: Set<Int32> = []
+    var blockedItems: Set<Int32> = []
+    var blockedCreators: Set<Int32> = []
+    /// Item index → last time it was served to or acted on by the user (ms since epoch).
+    var seen: [Int32: Int64] = [:]
+    /// How many feed responses this user has been served; varies the exploration draw.
+    var feedsServed: UInt64 = 0
+    /// Creator of the last item served, so the next feed does not start with the same creator.
+    var lastServedCreator: Int32 = -1
+
+    /// Multiplier applied to every affinity on each new event.
+    static let affinityDecay: Float = 0.98
+
+    /// Folds an event's weight into the tag and creator affinities.
+    mutating func learnAffinity(weight: Float, tags: [Int32], creator: Int32) {
+        guard weight != 0 else { return }
+        for key in tagAffinity.keys { tagAffinity[key]! *= Self.affinityDecay }
+        for key in creatorAffinity.keys { creatorAffinity[key]! *= Self.affinityDecay }
+        for tag in tags { tagAffinity[tag, default: 0] += weight }
+        creatorAffinity[creator, default: 0] += weight
+    }
+
+    /// Appends a positive item to the recent list, dropping the oldest beyond `limit`.
+    mutating func remember(_ positive: RecentPositive, limit: Int) {
+        recent.append(positive)
+        if recent.count > limit { recent.removeFirst(recent.count - limit) }
+    }
+
+    /// Marks an item seen at `at`, keeping the latest time.
+    mutating func markSeen(_ item: Int32, at: Int64) {
+        if let previous = seen[item], previous >= at { return }
+        seen[item] = at
+    }
+
+    /// Whether the item was seen within `window` before `now`.
+    func hasSeen(_ item: Int32, now: Int64, window: Int64) -> Bool {
+        guard let at = seen[item] else { return false }
+        return now - at < window
+    }
+
+    /// Drops seen entries older than the window, bounding memory.
+    mutating func pruneSeen(now: Int64, window: Int64) {
+        seen = seen.filter { now - $0.value < window }
+    }
+}

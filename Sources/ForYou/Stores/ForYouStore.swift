@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Everything the engine persists: the catalogue, the event log and served history, behind one value.
+///
+/// Implementations: ``MemoryStore`` (tests, ephemeral runs) and `SQLiteStore` (the embedded default,
+/// in ForYouSQLite). The behaviour every implementation must have is written once, in ForYouTesting's
+/// `StoreContract`, and run against each.
+public protocol ForYouStore: ItemCatalog, EventLog, ServedHistory {
+    /// Reclaims space and physically removes deleted data from every file the store owns, so that
+    /// nothing of an erased user can be read back from disk.
+    func compact() async throws
+}

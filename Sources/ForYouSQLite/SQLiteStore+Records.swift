@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ForYou
+import GRDB
+
+// MARK: - ItemCatalog
+
+extension SQLiteStore {
+    public func upsert(_ items: [Item]) async throws {
+        try await main.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO items (id, creator, tags, duration_ms, language, published_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO UPDATE SET creator = excluded.creator, tags = excluded.tags,
+                    duration_ms = excluded.duration_ms, language = excluded.language, published_at = excluded.published_at
+                    """)
+            for item in items {
+                try statement.execute(arguments: [
+                    item.id.rawValue, item.creator.rawValue, item.tags.joined(separator: "\u{1F}"), item.durationMilliseconds,
+                    item.language, item.publishedAt.milliseconds,
+                ])
+            }
+        }
+    }
+
+    public func allItems() async throws -> [Item] {
+        try await main.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, creator, tags, duration_ms, language, published_at FROM items ORDER BY rowid").map { row in
+                let tags: String = row[2]
+                return Item(
+                    id: ItemID(trusted: row[0]), creator: CreatorID(trusted: row[1]),
+                    tags: tags.isEmpty ? [] : tags.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init),
+                    durationMilliseconds: row[3], language: row[4], publishedAt: Timestamp(milliseconds: row[5]))
+            }
+        }
+    }
+}
+
+// MARK: - EventLog
+
+extension SQLiteStore {
+    public func append(_ events: [Event]) async throws -> [Bool] {
+        try await main.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO events (id, user, item, creator, type, at, watch_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(id) DO NOTHING
+                    """)
+            return try events.map { event in
+                try statement.execute(arguments: [
+                    event.id.rawValue, event.user.rawValue, event.item?.rawValue, event.creator?.rawValue, event.type.rawValue,
+                    event.at.milliseconds, event.watchMilliseconds,
+                ])
+                return db.changesCount == 1
+            }
+        }
+    }
+
+    public func page(after position: Int64, limit: Int) async throws -> EventLogPage {
+        try await main.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                arguments: [position, limit])
+            return EventLogPage(events: rows.map(Self.event(from:)), lastPosition: rows.last?[0] ?? position)
+        }
+    }
+
+    public func events(of user: UserID) async throws -> [Event] {
+        try await main.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms FROM events WHERE user = ? ORDER BY position",
+                arguments: [user.rawValue]
+            ).map(Self.event(from:))
+        }
+    }
+
+    public func count() async throws -> Int {
+        try await main.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
+    public func eraseEvents(of user: UserID) async throws -> Int {
+        try await main.write { db in
+            try db.execute(sql: "DELETE FROM events WHERE user = ?", arguments: [user.rawValue])
+            return db.changesCount
+        }
+    }
+
+    private static func event(from row: Row) -> Event {
+        let item: String? = row[3]
+        let creator: String? = row[4]
+        let type: String = row[5]
+        return Event(
+            id: EventID(trusted: row[1]), user: UserID(trusted: row[2]), item: item.map(ItemID.init(trusted:)),
+            creator: creator.map(CreatorID.init(trusted:)), type: EventType(rawValue: type) ?? .impression,
+            at: Timestamp(milliseconds: row[6]), watchMilliseconds: row[7])
+    }
+}
+
+// MARK: - ServedHistory
+
+extension SQLiteStore {
+    public func record(_ records: [ServedRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await servedDatabase.write { db in
+            let statement = try db.cachedStatement(sql: "INSERT INTO served (user, item, at) VALUES (?, ?, ?)")
+            for record in records {
+                try statement.execute(arguments: [record.user.rawValue, record.item.rawValue, record.at.milliseconds])
+            }
+        }
+    }
+
+    public func served(since: Timestamp) async throws -> [ServedRecord] {
+        try await servedDatabase.read { db in
+            try Row.fetchAll(db, sql: "SELECT user, item, at FROM served WHERE at >= ? ORDER BY rowid", arguments: [since.milliseconds])
+                .map { ServedRecord(user: UserID(trusted: $0[0]), item: ItemID(trusted: $0[1]), at: Timestamp(milliseconds: $0[2])) }
+        }
+    }
+
+    public func eraseServed(of user: UserID) async throws -> Int {
+        try await servedDatabase.write { db in
+            try db.execute(sql: "DELETE FROM served WHERE user = ?", arguments: [user.rawValue])
+            return db.changesCount
+        }
+    }
+}

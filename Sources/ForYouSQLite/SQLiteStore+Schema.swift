@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Versioned schema migrations, run when the store opens. Never edit a shipped migration: add one.
+
+import GRDB
+
+extension SQLiteStore {
+    static var mainMigrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE items (
+                        id TEXT PRIMARY KEY NOT NULL,   -- the client's item id
+                        creator TEXT NOT NULL,
+                        tags TEXT NOT NULL,             -- tags joined by U+001F (tags never hold control characters)
+                        duration_ms INTEGER NOT NULL,
+                        language TEXT NOT NULL,
+                        published_at INTEGER NOT NULL   -- ms since the Unix epoch
+                    );
+                    CREATE TABLE events (
+                        position INTEGER PRIMARY KEY AUTOINCREMENT,  -- append order, never reused
+                        id TEXT NOT NULL UNIQUE,        -- the client's event id: idempotency key
+                        user TEXT NOT NULL,
+                        item TEXT,                      -- NULL only for a follow naming a creator
+                        creator TEXT,                   -- the creator followed, for follow events
+                        type TEXT NOT NULL,
+                        at INTEGER NOT NULL,            -- ms since the Unix epoch
+                        watch_ms INTEGER
+                    );
+                    CREATE INDEX events_by_user ON events(user);
+                    """)
+        }
+        return migrator
+    }
+
+    static var servedMigrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE served (
+                        user TEXT NOT NULL,
+                        item TEXT NOT NULL,
+                        at INTEGER NOT NULL             -- ms since the Unix epoch
+                    );
+                    CREATE INDEX served_by_user ON served(user);
+                    CREATE INDEX served_by_time ON served(at);
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The embedded default store: two SQLite databases in one data folder, through GRDB.
+//
+//   foryou.sqlite  items and the event log. WAL journal, synchronous=FULL: a commit is fsynced before it
+//                  returns, so an acknowledged event survives kill -9 and power loss.
+//   served.sqlite  served history. WAL, synchronous=NORMAL: losing the last moments of it in a power loss
+//                  can only repeat an item once, and it is written on every feed request.
+//   foryou.lock    an flock held while a process has the folder open.
+//
+// Both databases run with secure_delete=ON, so deleted rows are overwritten with zeros, and compact()
+// runs VACUUM and truncates the WAL, so nothing of an erased user stays on disk.
+
+import Foundation
+import ForYou
+import GRDB
+
+/// The embedded, durable store of the engine: a data folder with SQLite databases.
+///
+/// ```swift
+/// let store = try SQLiteStore(directory: "data")
+/// let engine = try await Recommender.open(store: store)
+/// ```
+public final class SQLiteStore: ForYouStore {
+    /// The folder holding the databases.
+    public let directory: String
+    let main: DatabaseQueue
+    let servedDatabase: DatabaseQueue
+    private let lock: DirectoryLock
+
+    /// Opens (creating if needed) the store in `directory`, taking its lock.
+    /// - Throws: ``ForYouError/Code/conflict`` when another process has the folder open;
+    ///   ``ForYouError/Code/unavailable`` when the folder or databases cannot be opened.
+    public init(directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ForYouError(.unavailable, "cannot create the data folder \(directory)", cause: error)
+        }
+        self.directory = directory
+        lock = try DirectoryLock(directory: directory)
+        do {
+            main = try DatabaseQueue(path: directory + "/foryou.sqlite", configuration: Self.configuration(synchronous: "FULL"))
+            servedDatabase = try DatabaseQueue(path: directory + "/served.sqlite", configuration: Self.configuration(synchronous: "NORMAL"))
+            try Self.mainMigrator.migrate(main)
+            try Self.servedMigrator.migrate(servedDatabase)
+        } catch {
+            throw ForYouError(.unavailable, "cannot open the databases in \(directory): \(error)", cause: error)
+        }
+    }
+
+    private static func configuration(synchronous: String) -> Configuration {
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous); PRAGMA secure_delete = ON")
+        }
+        return configuration
+    }
+
+    /// The journal mode and `synchronous` level of the event log's connection (2 is FULL).
+    public func durabilitySettings() async throws -> (journalMode: String, synchronous: Int) {
+        try await main.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
+        }
+    }
+
+    public func compact() async throws {
+        for database in [main, servedDatabase] {
+            try await database.writeWithoutTransaction { db in
+                try db.execute(sql: "VACUUM")
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
+    }
+}

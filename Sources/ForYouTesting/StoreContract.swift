@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The behaviour every `ForYouStore` must have, written once. Each check takes a fresh, empty store and
+// throws `StoreContractViolation` on the first difference; test suites run every check against every
+// backend (memory, SQLite), and a third-party backend can run them too.
+
+import ForYou
+
+/// A store broke the contract.
+public struct StoreContractViolation: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The store contract checks.
+public enum StoreContract {
+    /// Every check, by name.
+    public static let checks: [(name: String, run: @Sendable (any ForYouStore) async throws -> Void)] = [
+        ("items upsert replaces by id and keeps first-upsert order", itemsUpsertReplacesByID),
+        ("append reports duplicates, within and across batches", appendReportsDuplicates),
+        ("pages replay in append order", pagesReplayInAppendOrder),
+        ("events of a user, and erasing them", eventsOfUserAndErasure),
+        ("served history since a time, and erasing it", servedHistory),
+        ("compaction keeps everything not erased", compactionKeepsData),
+    ]
+
+    static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw StoreContractViolation(message()) }
+    }
+
+    static let t0 = Timestamp(rfc3339: "2026-11-20T10:00:00Z")!
+
+    /// An item with defaults for tests.
+    public static func item(_ id: String, creator: String = "c1", tags: [String] = ["a"]) -> Item {
+        Item(
+            id: ItemID(trusted: id), creator: CreatorID(trusted: creator), tags: tags, durationMilliseconds: 30_000, language: "en",
+            publishedAt: t0)
+    }
+
+    /// An event with defaults for tests.
+    public static func event(_ id: String, user: String = "u1", item: String? = "i1", type: EventType = .view, at: Int64 = 0) -> Event {
+        Event(
+            id: EventID(trusted: id), user: UserID(trusted: user), item: item.map(ItemID.init(trusted:)),
+            creator: item == nil ? CreatorID(trusted: "c9") : nil, type: type, at: t0.advanced(byMilliseconds: at),
+            watchMilliseconds: type == .view ? 12_000 : nil)
+    }
+
+    static func itemsUpsertReplacesByID(_ store: any ForYouStore) async throws {
+        try await store.upsert([item("i1", tags: ["a", "b"]), item("i2", tags: [])])
+        try await store.upsert([item("i1", creator: "c2", tags: ["z"]), item("i0")])
+        let all = try await store.allItems()
+        try expect(all.map(\.id.rawValue) == ["i1", "i2", "i0"], "items not in first-upsert order: \(all.map(\.id))")
+        let items = all.sorted { $0.id < $1.id }.filter { $0.id.rawValue != "i0" }
+        try expect(items.count == 2, "expected 2 items, got \(items.count)")
+        try expect(items[0] == item("i1", creator: "c2", tags: ["z"]), "i1 was not replaced: \(items[0])")
+        try expect(items[1] == item("i2", tags: []), "i2 changed on the way through the store: \(items[1])")
+    }
+
+    static func appendReportsDuplicates(_ store: any ForYouStore) async throws {
+        let first = try await store.append([event("e1"), event("e2"), event("e1")])
+        try expect(first == [true, true, false], "first batch: \(first)")
+        let second = try await store.append([event("e2"), event("e3")])
+        try expect(second == [false, true], "second batch: \(second)")
+        let count = try await store.count()
+        try expect(count == 3, "expected 3 stored events, got \(count)")
+    }
+
+    static func pagesReplayInAppendOrder(_ store: any ForYouStore) async throws {
+        let events = (0..<25).map { event("e\($0)", user: "u\($0 % 3)", type: $0 % 2 == 0 ? .view : .like, at: Int64(1000 - $0)) }
+        + [event("f", item: nil, type: .follow)]
+        _ = try await store.append(events)
+        var replayed: [Event] = []
+        var position: Int64 = 0
+        while true {
+            let page = try await store.page(after: position, limit: 7)
+            if page.events.isEmpty { break }
+            try expect(page.events.count <= 7, "page larger than its limit")
+            replayed += page.events
+            position = page.lastPosition
+        }
+        try expect(replayed == events, "replay differs from what was appended")
+    }
+
+    static func eventsOfUserAndErasure(_ store: any ForYouStore) async throws {
+        _ = try await store.append([event("a", user: "u1"), event("b", user: "u2"), event("c", user: "u1", type: .like)])
+        let mine = try await store.events(of: UserID(trusted: "u1"))
+        try expect(mine.map(\.id.rawValue) == ["a", "c"], "events of u1: \(mine.map(\.id))")
+        let erased = try await store.eraseEvents(of: UserID(trusted: "u1"))
+        try expect(erased == 2, "erased \(erased) events, expected 2")
+        let left = try await store.events(of: UserID(trusted: "u1"))
+        try expect(left.isEmpty, "u1 still has events")
+        let count = try await store.count()
+        try expect(count == 1, "expected 1 event left, got \(count)")
+    }
+
+    static func servedHistory(_ store: any ForYouStore) async throws {
+        let u1 = UserID(trusted: "u1")
+        let u2 = UserID(trusted: "u2")
+        let records = [
+            ServedRecord(user: u1, item: ItemID(trusted: "i1"), at: t0),
+            ServedRecord(user: u2, item: ItemID(trusted: "i2"), at: t0.advanced(byMilliseconds: 10)),
+            ServedRecord(user: u1, item: ItemID(trusted: "i3"), at: t0.advanced(byMilliseconds: 20)),
+        ]
+        try await store.record(records)
+        let since = try await store.served(since: t0.advanced(byMilliseconds: 5))
+        try expect(since == Array(records.dropFirst()), "served since: \(since)")
+        let erased = try await store.eraseServed(of: u1)
+        try expect(erased == 2, "erased \(erased) served records, expected 2")
+        let left = try await store.served(since: t0)
+        try expect(left == [records[1]], "served left: \(left)")
+    }
+
+    static func compactionKeepsData(_ store: any ForYouStore) async throws {
+        try await store.upsert([item("i1")])
+        _ = try await store.append([event("a"), event("b", user: "u2")])
+        _ = try await store.eraseEvents(of: UserID(trusted: "u2"))
+        try await store.compact()
+        let count = try await store.count()
+        let items = try await store.allItems()
+        try expect(count == 1 && items.count == 1, "compaction lost data: \(count) events, \(items.count) items")
+    }
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import ForYou
+import ForYouServer
+import Hummingbird
+import Logging
+
+/// Where the server listens; shared by `serve` and `demo`.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on (0 picks a free port).")
+    var port = 8080
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+    }
+
+    /// Runs the API until SIGTERM or SIGINT.
+    /// - Parameter ready: called with the bound port once the server accepts connections.
+    func run(engine: Recommender, dataFolder: String, ready: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let logger = Logger(label: "foryou")
+        let host = self.host
+        let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger) { port in
+            let sizes = engine.sizes
+            logger.notice(
+                "foryou ready: listening on http://\(host):\(port) (data folder \(dataFolder), \(sizes.items) items, \(sizes.users) users)")
+            await ready(port)
+        }
+        try await app.runService()
+        logger.notice("foryou stopped")
+    }
+}
+
+/// Runs `body`, printing a `ForYouError` as `error: <message>` and exiting with status 1.
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ForYouError {
+        printError("error: \(error.message)")
+        throw ExitCode.failure
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ line: String) {
+    var standardError = StandardError()
+    print(line, to: &standardError)
+}
+
+private struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleStandardError.write(string)
+    }
+}

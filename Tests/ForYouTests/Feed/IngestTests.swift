@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ForYou
+import ForYouTesting
+import Testing
+
+struct IngestTests {
+    @Test func validEventsAreStoredAndInvalidOnesReportedByIndex() async throws {
+        let fixture = try await FeedFixture(backgroundUsers: 0)
+        let result = try await fixture.engine.ingest([
+            EventInput(id: "ok-1", user: "u", item: "c0-v0", type: "like"),
+            EventInput(id: "bad", user: "u", item: "c0-v0", type: "dance"),
+            EventInput(id: "ok-2", user: "u", item: "c0-v1", type: "view", watchMilliseconds: 1_000),
+            EventInput(user: "u", item: "c0-v1", type: "like"),
+        ])
+        #expect(result.accepted == 2)
+        #expect(result.duplicates == 0)
+        #expect(result.rejected.map(\.index) == [1, 3])
+        #expect(result.rejected.map(\.code) == [.unknownType, .missingField])
+        #expect(result.rejected[0].id == "bad")
+        #expect(try await fixture.store.count() == 2)
+    }
+
+    @Test func resentEventsAreCountedAsDuplicatesAndStoredOnce() async throws {
+        let fixture = try await FeedFixture(backgroundUsers: 0)
+        let batch = [
+            EventInput(id: "e1", user: "u", item: "c0-v0", type: "like"),
+            EventInput(id: "e1", user: "u", item: "c0-v0", type: "like"),
+        ]
+        let first = try await fixture.engine.ingest(batch)
+        let second = try await fixture.engine.ingest(batch)
+        #expect((first.accepted, first.duplicates) == (1, 1))
+        #expect((second.accepted, second.duplicates) == (0, 2))
+        #expect(try await fixture.store.count() == 1)
+        #expect(fixture.engine.statistics.eventsDuplicate == 3)
+    }
+
+    @Test func batchesOverTheLimitAreRefusedWhole() async throws {
+        let fixture = try await FeedFixture(backgroundUsers: 0)
+        let batch = (0...1000).map { EventInput(id: "e\($0)", user: "u", item: "c0-v0", type: "like") }
+        await #expect(throws: ForYouError.self) { try await fixture.engine.ingest(batch) }
+        #expect(try await fixture.store.count() == 0)
+    }
+
+    @Test func anInvalidItemRefusesTheWholeUpsert() async throws {
+        let fixture = try await FeedFixture(backgroundUsers: 0)
+        do {
+            _ = try await fixture.engine.upsertItems([
+                ItemInput(id: "x1", creator: "c", durationMilliseconds: 1_000),
+                ItemInput(id: "x2", creator: "c", durationMilliseconds: -5),
+            ])
+            Issue.record("expected a refusal")
+        } catch let error as ForYouError {
+            #expect(error.code == .invalidValue)
+            #expect(error.message.hasPrefix("items[1]: `duration_ms`"))
+        }
+        #expect(try await fixture.store.allItems().count == 40)
+    }
+
+    @Test func reopeningTheEngineRebuildsTheSameState() async throws {
+        let fixture = try await FeedFixture()
+        try await fixture.like("u", "c1-v2", id: "l1")
+        _ = try await fixture.engine.feed(for: "u", count: 4)
+        let reopened = try await Recommender.open(store: fixture.store, clock: fixture.clock)
+        let original = try await fixture.engine.feed(for: "u", count: 6)
+        let rebuilt = try await reopened.feed(for: "u", count: 6)
+        #expect(original.entries.map(\.item) == rebuilt.entries.map(\.item))
+    }
+}

@@ -7,7 +7,7 @@ import GRDB
 
 extension SQLiteStore {
     public func upsert(_ items: [Item]) async throws {
-        try await main.write { db in
+        try await write(main) { db in
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO items (id, creator, tags, duration_ms, language, published_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -24,7 +24,7 @@ extension SQLiteStore {
     }
 
     public func allItems() async throws -> [Item] {
-        try await main.read { db in
+        try await read(main) { db in
             try Row.fetchAll(db, sql: "SELECT id, creator, tags, duration_ms, language, published_at FROM items ORDER BY rowid").map { row in
                 let tags: String = row[2]
                 return Item(
@@ -40,7 +40,7 @@ extension SQLiteStore {
 
 extension SQLiteStore {
     public func append(_ events: [Event]) async throws -> [Bool] {
-        try await main.write { db in
+        try await write(main) { db in
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO events (id, user, item, creator, type, at, watch_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -57,7 +57,7 @@ extension SQLiteStore {
     }
 
     public func page(after position: Int64, limit: Int) async throws -> EventLogPage {
-        try await main.read { db in
+        try await read(main) { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms FROM events WHERE position > ? ORDER BY position LIMIT ?",
                 arguments: [position, limit])
@@ -66,7 +66,7 @@ extension SQLiteStore {
     }
 
     public func events(of user: UserID) async throws -> [Event] {
-        try await main.read { db in
+        try await read(main) { db in
             try Row.fetchAll(
                 db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms FROM events WHERE user = ? ORDER BY position",
                 arguments: [user.rawValue]
@@ -75,11 +75,11 @@ extension SQLiteStore {
     }
 
     public func count() async throws -> Int {
-        try await main.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+        try await read(main) { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
     }
 
     public func eraseEvents(of user: UserID) async throws -> Int {
-        try await main.write { db in
+        try await write(main) { db in
             try db.execute(sql: "DELETE FROM events WHERE user = ?", arguments: [user.rawValue])
             return db.changesCount
         }
@@ -101,7 +101,7 @@ extension SQLiteStore {
 extension SQLiteStore {
     public func record(_ records: [ServedRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await servedDatabase.write { db in
+        try await write(servedDatabase) { db in
             let statement = try db.cachedStatement(sql: "INSERT INTO served (user, item, at) VALUES (?, ?, ?)")
             for record in records {
                 try statement.execute(arguments: [record.user.rawValue, record.item.rawValue, record.at.milliseconds])
@@ -110,14 +110,14 @@ extension SQLiteStore {
     }
 
     public func served(since: Timestamp) async throws -> [ServedRecord] {
-        try await servedDatabase.read { db in
+        try await read(servedDatabase) { db in
             try Row.fetchAll(db, sql: "SELECT user, item, at FROM served WHERE at >= ? ORDER BY rowid", arguments: [since.milliseconds])
                 .map { ServedRecord(user: UserID(trusted: $0[0]), item: ItemID(trusted: $0[1]), at: Timestamp(milliseconds: $0[2])) }
         }
     }
 
     public func eraseServed(of user: UserID) async throws -> Int {
-        try await servedDatabase.write { db in
+        try await write(servedDatabase) { db in
             try db.execute(sql: "DELETE FROM served WHERE user = ?", arguments: [user.rawValue])
             return db.changesCount
         }

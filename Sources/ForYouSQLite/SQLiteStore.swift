@@ -51,8 +51,11 @@ public final class SQLiteStore: ForYouStore {
 
     private static func configuration(synchronous: String) -> Configuration {
         var configuration = Configuration()
-        configuration.journalMode = .wal
+        // WAL is set here rather than with `journalMode = .wal`, which would then lower synchronous to NORMAL.
         configuration.prepareDatabase { db in
+            guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                throw ForYouError(.unavailable, "SQLite could not switch \(db.description) to WAL mode")
+            }
             try db.execute(sql: "PRAGMA synchronous = \(synchronous); PRAGMA secure_delete = ON")
         }
         return configuration
@@ -67,10 +70,41 @@ public final class SQLiteStore: ForYouStore {
 
     public func compact() async throws {
         for database in [main, servedDatabase] {
-            try await database.writeWithoutTransaction { db in
-                try db.execute(sql: "VACUUM")
-                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            try await guarded {
+                try await database.writeWithoutTransaction { db in
+                    try db.execute(sql: "VACUUM")
+                    try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                }
             }
+        }
+    }
+
+    // MARK: - Storage errors
+
+    /// A transaction on `database`, with storage failures turned into ``ForYouError``.
+    func write<T: Sendable>(_ database: DatabaseQueue, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await guarded { try await database.write(body) }
+    }
+
+    /// A read on `database`, with storage failures turned into ``ForYouError``.
+    func read<T: Sendable>(_ database: DatabaseQueue, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await guarded { try await database.read(body) }
+    }
+
+    /// Runs `body`, mapping SQLite failures to `unavailable`: the request can be retried, and nothing
+    /// of the failed transaction was written.
+    private func guarded<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError {
+            let message: String
+            switch error.resultCode {
+            case .SQLITE_FULL: message = "the disk holding the data folder is full; nothing of this request was stored"
+            case .SQLITE_IOERR: message = "the data folder could not be written (I/O error); nothing of this request was stored"
+            case .SQLITE_BUSY, .SQLITE_LOCKED: message = "the store is busy; retry the request"
+            default: message = "the store failed; nothing of this request was stored"
+            }
+            throw ForYouError(.unavailable, message, cause: error)
         }
     }
 }

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ForYou
+@testable import ForYouServer
+import ForYouTesting
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+struct UsersAndOperationsRouteTests {
+    @Test func deletingAUserErasesTheirEventsAndServedHistory() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            _ = try await client.send(
+                .post, "/v1/events",
+                json: #"{"events":[{"id":"a","user":"gone","item":"v1","type":"like"},{"id":"b","user":"stays","item":"v1","type":"like"}]}"#)
+            _ = try await client.send(.get, "/v1/users/gone/feed")
+            let response = try await client.send(.delete, "/v1/users/gone")
+            #expect(response.status == .ok)
+            let body = try response.decoded(ErasureResponse.self)
+            #expect(body.erased && body.eventsDeleted == 1 && body.user == "gone")
+        }
+        #expect(try await fixture.store.events(of: UserID(trusted: "gone")).isEmpty)
+        #expect(try await fixture.store.served(since: Timestamp(milliseconds: 0)).isEmpty)
+        #expect(try await fixture.store.count() == 1)
+    }
+
+    @Test func healthzAnswersOK() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            let health = try await client.send(.get, "/healthz").decoded(HealthResponse.self)
+            #expect(health.status == "ok" && health.items == 20)
+        }
+    }
+
+    @Test func metricsCountRequestsPerRouteAndEngineEvents() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            _ = try await client.send(.post, "/v1/events", json: #"{"events":[{"id":"a","user":"u","item":"v1","type":"like"},{"id":"b","type":"x"}]}"#)
+            _ = try await client.send(.get, "/v1/users/u/feed")
+            _ = try await client.send(.get, "/v1/users/u/feed?count=0")
+            let response = try await client.send(.get, "/metrics")
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let text = response.text
+            #expect(text.contains(#"foryou_http_requests_total{method="GET",route="/v1/users/{user}/feed",status="200"} 1"#))
+            #expect(text.contains(#"foryou_http_requests_total{method="GET",route="/v1/users/{user}/feed",status="400"} 1"#))
+            #expect(text.contains(#"foryou_http_request_duration_seconds_count{method="POST",route="/v1/events"} 1"#))
+            #expect(text.contains(#"foryou_http_request_duration_seconds_bucket{method="POST",route="/v1/events",le="+Inf"} 1"#))
+            #expect(text.contains("foryou_events_ingested_total 1\n"))
+            #expect(text.contains("foryou_events_rejected_total 1\n"))
+            #expect(text.contains("foryou_feed_requests_total 1\n"))
+        }
+    }
+
+    @Test func unknownRoutesAndMethodsAnswerInTheErrorShape() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            let missing = try await client.send(.get, "/v1/nothing")
+            #expect(missing.status == .notFound)
+            #expect(try missing.error().code == "not_found")
+            let wrongMethod = try await client.send(.patch, "/v1/items")
+            #expect(wrongMethod.status.code == 404 || wrongMethod.status.code == 405)
+            #expect(try ["not_found", "method_not_allowed"].contains(wrongMethod.error().code))
+        }
+    }
+
+    @Test func theLiveServerAnswersOverARealSocket() async throws {
+        let fixture = try await APIFixture()
+        let app = Application(router: ForYouAPI.makeRouter(engine: fixture.engine), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let response = try await client.send(.get, "/v1/users/live/feed?count=3")
+            #expect(response.status == .ok)
+            #expect(try response.decoded(FeedResponse.self).items.count == 3)
+        }
+    }
+}

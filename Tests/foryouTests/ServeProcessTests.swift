@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import AsyncHTTPClient
+import ForYou
+import ForYouSQLite
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// Tests that run the real `foryou serve` binary.
+@Suite(.serialized)
+struct ServeProcessTests {
+    func temporaryFolder() -> String {
+        NSTemporaryDirectory() + "foryou-process-" + UUID().uuidString
+    }
+
+    static let items = (0..<20).map {
+        #"{"id":"v\#($0)","creator":"c\#($0 % 5)","tags":["t\#($0 % 3)"],"duration_ms":20000}"#
+    }.joined(separator: ",")
+
+    func batch(_ number: Int, size: Int) -> (json: String, ids: [String]) {
+        let ids = (0..<size).map { "b\(number)-e\($0)" }
+        let events = ids.enumerated().map { #"{"id":"\#($0.element)","user":"u\#($0.offset % 37)","item":"v\#($0.offset % 20)","type":"view","watch_ms":\#($0.offset * 97 % 30000)}"# }
+        return (#"{"events":[\#(events.joined(separator: ","))]}"#, ids)
+    }
+
+    /// kill -9 while batches are in flight: every acknowledged event is in the store afterwards, once.
+    @Test func everyAcknowledgedEventSurvivesKillDashNine() async throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try await ServerProcess(dataFolder: folder)
+        #expect(try await server.request(.PUT, "/v1/items", json: #"{"items":[\#(Self.items)]}"#).status == 200)
+
+        // Two writers send batches until the server dies; the kill lands while requests are in flight.
+        let acknowledged = try await withThrowingTaskGroup(of: [String].self) { group in
+            for writer in 0..<2 {
+                group.addTask {
+                    var acked: [String] = []
+                    for number in stride(from: writer, to: 10_000, by: 2) {
+                        let (json, ids) = batch(number, size: 200)
+                        guard let response = try? await server.request(.POST, "/v1/events", json: json), response.status == 200 else { break }
+                        #expect(response.body.contains(#""accepted":200"#))
+                        acked += ids
+                    }
+                    return acked
+                }
+            }
+            try await Task.sleep(for: .milliseconds(1_500))
+            #expect(server.stop(signal: SIGKILL) == SIGKILL)
+            var all: [String] = []
+            for try await acked in group { all += acked }
+            return all
+        }
+        print("acknowledged \(acknowledged.count) events before SIGKILL")
+        #expect(acknowledged.count >= 400, "too few batches were acknowledged before the kill to prove anything")
+
+        let store = try SQLiteStore(directory: folder)
+        var stored: [String] = []
+        var position: Int64 = 0
+        while true {
+            let page = try await store.page(after: position, limit: 5_000)
+            if page.events.isEmpty { break }
+            stored += page.events.map(\.id.rawValue)
+            position = page.lastPosition
+        }
+        #expect(Set(stored).count == stored.count, "an event was stored twice")
+        let missing = Set(acknowledged).subtracting(stored)
+        #expect(missing.isEmpty, "\(missing.count) acknowledged events were lost, e.g. \(missing.prefix(3))")
+    }
+
+    @Test func aSecondServeOnTheSameFolderRefusesAndSIGTERMStopsCleanly() async throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try await ServerProcess(dataFolder: folder)
+        #expect(server.log.contains("foryou ready: listening on http://127.0.0.1:\(server.port)"))
+
+        let second = try ServerProcess.run(["serve", "--data", folder, "--port", "0"])
+        #expect(second.status == 1)
+        #expect(second.errorOutput.contains("error: the data folder \(folder) is in use by another foryou process"))
+
+        #expect(try await server.request(.GET, "/healthz").status == 200)
+        #expect(server.stop(signal: SIGTERM) == 0)
+        #expect(server.log.contains("foryou stopped"))
+
+        // The folder is free again.
+        let again = try await ServerProcess(dataFolder: folder)
+        #expect(again.stop(signal: SIGINT) == 0)
+    }
+}

@@ -12,6 +12,7 @@
 
 import ForYou
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -65,7 +66,27 @@ public enum ForYouAPI {
             let deleted = try await engine.erase(user: user)
             return ErasureResponse(user: user, erased: true, eventsDeleted: deleted)
         }
+        refuseOtherMethods(on: router)
         return router
+    }
+
+    /// The routes and the one method each accepts.
+    static let routes: [(path: RouterPath, method: HTTPRequest.Method)] = [
+        ("/healthz", .get), ("/metrics", .get), ("/v1/items", .put), ("/v1/events", .post),
+        ("/v1/users/{user}/feed", .get), ("/v1/users/{user}", .delete),
+    ]
+
+    /// Answers a known path with the wrong method with 405 `method_not_allowed` (naming the right one)
+    /// rather than 404.
+    private static func refuseOtherMethods(on router: Router<BasicRequestContext>) {
+        let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
+        for (path, allowed) in routes {
+            for method in methods where method != allowed {
+                router.on(path, method: method) { request, _ -> Response in
+                    throw ForYouError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(allowed)")
+                }
+            }
+        }
     }
 
     /// The `{user}` path segment, percent-decoded.

@@ -1,7 +1,196 @@
 // SPDX-License-Identifier: Apache-2.0
+//
+// `foryou bench`: ingest throughput and feed latency over HTTP on the demo world, with the comparison
+// runs side by side in the same process and the same run:
+//   - ingest into the durable SQLite store (an fsync per batch) vs. the in-memory store (no disk):
+//     what durability costs;
+//   - feed requests vs. GET /healthz through the same server and client: what building a feed costs
+//     on top of HTTP.
+// The load generator (AsyncHTTPClient) runs in the same process as the server, so both share the
+// machine's cores, as a load generator beside the server would.
 
 import ArgumentParser
+import AsyncHTTPClient
+import ForYou
+import ForYouServer
+import ForYouSQLite
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
 
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Measure ingest throughput and feed latency.")
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure ingest throughput and feed latency over HTTP on the demo world.",
+        discussion: "Build with -c release for figures worth reporting. Prints a Markdown table."
+    )
+
+    @Option(help: "Event batches to ingest per store (500 events each).")
+    var batches = 100
+
+    @Option(help: "Feed requests (and as many /healthz requests) per store.")
+    var requests = 3_000
+
+    @Option(help: "Concurrent client connections.")
+    var concurrency = 2
+
+    @Option(help: "The seed of the demo world.")
+    var seed: UInt64 = 42
+
+    func validate() throws {
+        guard batches >= 1 else { throw ValidationError("--batches must be >= 1") }
+        guard requests >= 100 else { throw ValidationError("--requests must be >= 100") }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be in 1...64") }
+    }
+
+    func run() async throws {
+        let world = DemoWorld.generate(seed: seed, now: SystemWallClock().now())
+        let folder = NSTemporaryDirectory() + "foryou-bench-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var results: [(String, BenchResult)] = []
+        for (name, store) in [("SQLite (durable)", try SQLiteStore(directory: folder) as any ForYouStore), ("memory (not durable)", MemoryStore())] {
+            printError("[\(name)] loading the demo world: \(world.items.count) items, \(world.events.count) events ...")
+            let engine = try await Recommender.open(store: store)
+            _ = try await DemoLoader.load(world, into: engine)
+            printError("[\(name)] measuring ...")
+            results.append((name, try await measure(engine: engine, world: world, label: name)))
+        }
+        print(Self.report(results, world: world, batches: batches, requests: requests, concurrency: concurrency))
+    }
+
+    struct BenchResult {
+        var eventsPerSecond: Double
+        var feed: Latency
+        var health: Latency
+    }
+
+    struct Latency {
+        var p50: Double
+        var p99: Double
+        var perSecond: Double
+        init(_ seconds: [Double], wall: Double) {
+            let sorted = seconds.sorted()
+            p50 = sorted[sorted.count / 2] * 1000
+            p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))] * 1000
+            perSecond = Double(sorted.count) / wall
+        }
+    }
+
+    /// Serves the engine on a free loopback port and runs the three loads against it.
+    func measure(engine: Recommender, world: DemoWorld, label: String) async throws -> BenchResult {
+        var logger = Logger(label: "foryou-bench")
+        logger.logLevel = .warning
+        let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
+        let app = ForYouAPI.makeApplication(engine: engine, host: "127.0.0.1", port: 0, logger: logger) { port in
+            readyContinuation.yield(port)
+        }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            var iterator = ready.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ForYouError(.internal, "the bench server did not start") }
+            let base = "http://127.0.0.1:\(port)"
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = client.shutdown() }
+
+            // Ingest: batches of 500 fresh events, spread over the demo users and items.
+            let prefix = "bench-\(label.prefix(3))"
+            let bodies = (0..<batches).map { Self.batch(number: $0, prefix: prefix, world: world) }
+            let ingestStart = ContinuousClock.now
+            _ = try await Self.load(client: client, concurrency: concurrency, count: batches) { index in
+                try await Self.send(client, .POST, base + "/v1/events", body: bodies[index])
+            }
+            let ingestSeconds = Self.seconds(ContinuousClock.now - ingestStart)
+
+            let users = world.users.map(\.id)
+            let feedStart = ContinuousClock.now
+            let feedLatencies = try await Self.load(client: client, concurrency: concurrency, count: requests) { index in
+                try await Self.send(client, .GET, base + "/v1/users/\(users[(index * 7919) % users.count])/feed?count=10")
+            }
+            let feedWall = Self.seconds(ContinuousClock.now - feedStart)
+
+            let healthStart = ContinuousClock.now
+            let healthLatencies = try await Self.load(client: client, concurrency: concurrency, count: requests) { _ in
+                try await Self.send(client, .GET, base + "/healthz")
+            }
+            let healthWall = Self.seconds(ContinuousClock.now - healthStart)
+            group.cancelAll()
+            return BenchResult(
+                eventsPerSecond: Double(batches * 500) / ingestSeconds, feed: Latency(feedLatencies, wall: feedWall),
+                health: Latency(healthLatencies, wall: healthWall))
+        }
+    }
+
+    /// Runs `count` requests over `concurrency` workers; returns each request's latency in seconds.
+    static func load(
+        client: HTTPClient, concurrency: Int, count: Int, _ request: @escaping @Sendable (Int) async throws -> Void
+    ) async throws -> [Double] {
+        try await withThrowingTaskGroup(of: [Double].self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var latencies: [Double] = []
+                    for index in stride(from: worker, to: count, by: concurrency) {
+                        let start = ContinuousClock.now
+                        try await request(index)
+                        latencies.append(seconds(ContinuousClock.now - start))
+                    }
+                    return latencies
+                }
+            }
+            var all: [Double] = []
+            for try await part in group { all += part }
+            return all
+        }
+    }
+
+    static func send(_ client: HTTPClient, _ method: HTTPMethod, _ url: String, body: String? = nil) async throws {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else { throw ForYouError(.internal, "\(method) \(url) answered \(response.status)") }
+    }
+
+    static func batch(number: Int, prefix: String, world: DemoWorld) -> String {
+        var random = SplitMix64(seed: UInt64(number) &* 0x9E37_79B9)
+        let events = (0..<500).map { n -> String in
+            let user = world.users[Int(random.next() % UInt64(world.users.count))].id
+            let item = world.items[Int(random.next() % UInt64(world.items.count))].id!
+            let id = "\(prefix)-\(number)-\(n)"
+            switch random.next() % 10 {
+            case 0: return #"{"id":"\#(id)","user":"\#(user)","item":"\#(item)","type":"like"}"#
+            case 1, 2: return #"{"id":"\#(id)","user":"\#(user)","item":"\#(item)","type":"impression"}"#
+            default: return #"{"id":"\#(id)","user":"\#(user)","item":"\#(item)","type":"view","watch_ms":\#(random.next() % 60_000)}"#
+            }
+        }
+        return #"{"events":[\#(events.joined(separator: ","))]}"#
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    static func report(_ results: [(String, BenchResult)], world: DemoWorld, batches: Int, requests: Int, concurrency: Int) -> String {
+        func f(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+        var out = """
+            World: \(world.items.count) items, \(world.users.count) users, \(world.events.count) events loaded before measuring.
+            Load: \(batches) batches of 500 events, \(requests) feed requests (count=10) and \(requests) /healthz requests, \(concurrency) connections.
+
+            | store | ingest events/s | feed p50 ms | feed p99 ms | feed req/s | /healthz p50 ms | /healthz p99 ms | feed p50 ÷ /healthz p50 |
+            |---|---|---|---|---|---|---|---|
+
+            """
+        for (name, r) in results {
+            out += "| \(name) | \(f(r.eventsPerSecond, 0)) | \(f(r.feed.p50)) | \(f(r.feed.p99)) | \(f(r.feed.perSecond, 0)) | \(f(r.health.p50)) | \(f(r.health.p99)) | \(f(r.feed.p50 / r.health.p50, 1))× |\n"
+        }
+        if results.count == 2 {
+            out += "\nDurable ingest ÷ in-memory ingest: \(f(results[0].1.eventsPerSecond / results[1].1.eventsPerSecond))× the throughput.\n"
+        }
+        return out
+    }
 }

@@ -10,7 +10,7 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Generate a short-video world, load it into a data folder and serve it.",
         discussion: """
-            The world (400 creators, 6,000 items, 1,500 users with hidden interests, about 120,000 \
+            The world (400 creators, 6,000 items, 1,500 users with hidden interests, about 90,000 \
             events) is generated from --seed and loaded through the same validation and ingest path \
             as the HTTP API. A data folder that already holds data is served as it is.
             """

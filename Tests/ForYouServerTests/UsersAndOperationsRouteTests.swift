@@ -59,8 +59,11 @@ struct UsersAndOperationsRouteTests {
             #expect(missing.status == .notFound)
             #expect(try missing.error().code == "not_found")
             let wrongMethod = try await client.send(.patch, "/v1/items")
-            #expect(wrongMethod.status.code == 404 || wrongMethod.status.code == 405)
-            #expect(try ["not_found", "method_not_allowed"].contains(wrongMethod.error().code))
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(try wrongMethod.error().code == "method_not_allowed")
+            #expect(try wrongMethod.error().message.contains("use PUT"))
+            let deleteFeed = try await client.send(.delete, "/v1/users/u/feed")
+            #expect(deleteFeed.status == .methodNotAllowed)
         }
     }
 

@@ -27,7 +27,7 @@ public struct DemoWorld: Sendable {
             self.users = users
             self.sessionsPerUser = sessionsPerUser
         }
-        /// The demo's default: 400 creators, 6,000 items, 1,500 users, about 120,000 events.
+        /// The demo's default: 400 creators, 6,000 items, 1,500 users, about 90,000 events.
         public static let demo = Size(creators: 400, items: 6_000, users: 1_500, sessionsPerUser: 3)
         /// A small world for tests: 40 creators, 400 items, 100 users.
         public static let small = Size(creators: 40, items: 400, users: 100, sessionsPerUser: 3)

@@ -37,6 +37,8 @@ public struct ForYouError: Error, Sendable, CustomStringConvertible {
 
         /// A required field is absent.
         public static let missingField = Code("missing_field")
+        /// The record has a field the API does not know (often a typo, such as `timestamp` for `at`).
+        public static let unknownField = Code("unknown_field")
         /// An identifier is empty, longer than 256 bytes, or contains control characters.
         public static let invalidID = Code("invalid_id")
         /// The event `type` is not one of the documented types.

@@ -16,13 +16,13 @@ final class DirectoryLock: Sendable {
     /// Takes the lock or throws ``ForYouError/Code/conflict`` naming the folder and the holder's pid.
     init(directory: String) throws {
         let path = directory + "/foryou.lock"
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ForYouError(.unavailable, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
-            let read = Glibc.read(fd, &buffer, 31)
+            let read = read(fd, &buffer, 31)
             close(fd)
             let holder = read > 0 ? String(decoding: buffer.prefix(read), as: UTF8.self).trimmingWhitespace : "unknown"
             throw ForYouError(
@@ -30,7 +30,7 @@ final class DirectoryLock: Sendable {
         }
         ftruncate(fd, 0)
         let pid = String(getpid()) + "\n"
-        _ = pid.withCString { Glibc.write(fd, $0, strlen($0)) }
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
         descriptor = fd
     }
 

@@ -43,13 +43,13 @@ extension SQLiteStore {
         try await write(main) { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO events (id, user, item, creator, type, at, watch_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO events (id, user, item, creator, type, at, watch_ms, item_duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO NOTHING
                     """)
             return try events.map { event in
                 try statement.execute(arguments: [
                     event.id.rawValue, event.user.rawValue, event.item?.rawValue, event.creator?.rawValue, event.type.rawValue,
-                    event.at.milliseconds, event.watchMilliseconds,
+                    event.at.milliseconds, event.watchMilliseconds, event.itemDurationMilliseconds,
                 ])
                 return db.changesCount == 1
             }
@@ -59,7 +59,7 @@ extension SQLiteStore {
     public func page(after position: Int64, limit: Int) async throws -> EventLogPage {
         try await read(main) { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms, item_duration_ms FROM events WHERE position > ? ORDER BY position LIMIT ?",
                 arguments: [position, limit])
             return EventLogPage(events: rows.map(Self.event(from:)), lastPosition: rows.last?[0] ?? position)
         }
@@ -68,7 +68,7 @@ extension SQLiteStore {
     public func events(of user: UserID) async throws -> [Event] {
         try await read(main) { db in
             try Row.fetchAll(
-                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms FROM events WHERE user = ? ORDER BY position",
+                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms, item_duration_ms FROM events WHERE user = ? ORDER BY position",
                 arguments: [user.rawValue]
             ).map(Self.event(from:))
         }
@@ -92,7 +92,7 @@ extension SQLiteStore {
         return Event(
             id: EventID(trusted: row[1]), user: UserID(trusted: row[2]), item: item.map(ItemID.init(trusted:)),
             creator: creator.map(CreatorID.init(trusted:)), type: EventType(rawValue: type) ?? .impression,
-            at: Timestamp(milliseconds: row[6]), watchMilliseconds: row[7])
+            at: Timestamp(milliseconds: row[6]), watchMilliseconds: row[7], itemDurationMilliseconds: row[8])
     }
 }
 

@@ -23,10 +23,11 @@ extension SQLiteStore {
                         id TEXT NOT NULL UNIQUE,        -- the client's event id: idempotency key
                         user TEXT NOT NULL,
                         item TEXT,                      -- NULL only for a follow naming a creator
-                        creator TEXT,                   -- the creator followed, for follow events
+                        creator TEXT,                   -- the item's creator then, or the creator a follow names
                         type TEXT NOT NULL,
                         at INTEGER NOT NULL,            -- ms since the Unix epoch
-                        watch_ms INTEGER
+                        watch_ms INTEGER,
+                        item_duration_ms INTEGER        -- the item's duration then (completion's denominator)
                     );
                     CREATE INDEX events_by_user ON events(user);
                     """)

@@ -37,11 +37,11 @@ public enum ForYouAPI {
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render(engine.statistics))))
         }
         router.put("/v1/items") { request, _ in
-            let body = try await decode(ItemBatchRequest.self, from: request)
+            let body = try await decode(ItemBatchRequest.self, from: request, limit: engine.configuration.maximumItemBatch)
             return ItemBatchResponse(upserted: try await engine.upsertItems(body.items.map(\.input)))
         }
         router.post("/v1/events") { request, _ in
-            let body = try await decode(EventBatchRequest.self, from: request)
+            let body = try await decode(EventBatchRequest.self, from: request, limit: engine.configuration.maximumEventBatch)
             let result = try await engine.ingest(body.events.map(\.input))
             return EventBatchResponse(
                 accepted: result.accepted, duplicates: result.duplicates,
@@ -99,11 +99,13 @@ public enum ForYouAPI {
     }
 
     /// Reads at most ``maximumBodyBytes`` and decodes JSON, turning decoding failures into `invalid_json`.
-    static func decode<Body: Decodable>(_ type: Body.Type, from request: Request) async throws -> Body {
+    static func decode<Body: Decodable>(_ type: Body.Type, from request: Request, limit: Int) async throws -> Body {
         var request = request
         let buffer = try await request.collectBody(upTo: maximumBodyBytes)
+        let decoder = JSONDecoder()
+        decoder.userInfo[.batchLimit] = limit
         do {
-            return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))
+            return try decoder.decode(Body.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw ForYouError(.invalidJSON, describe(error))
         }

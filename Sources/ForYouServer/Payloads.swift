@@ -2,47 +2,85 @@
 //
 // Request and response bodies of the HTTP API (JSON, snake_case).
 //
-// Request records decode leniently: a field of the wrong JSON type does not fail the whole batch, it
-// marks that record malformed, so the engine can reject just that event and name the field.
+// Request records decode leniently: a field of the wrong JSON type, or a field the API does not know,
+// does not fail the whole batch; it marks that record, so the engine can reject just that event and
+// name the field. The batch size is checked before any record is decoded, so a 4 MiB body of empty
+// objects cannot turn into a million records in memory.
 
 import ForYou
 import Hummingbird
 
-/// Decodes one optional field; a wrong type is remembered as the record's first malformed field.
-private func lenient<Key: CodingKey, Value: Decodable>(
-    _ container: KeyedDecodingContainer<Key>, _ key: Key, rule: String, malformed: inout (field: String, rule: String)?
-) -> Value? {
-    do {
-        return try container.decodeIfPresent(Value.self, forKey: key)
-    } catch {
-        if malformed == nil { malformed = (key.stringValue, rule) }
-        return nil
+/// Any JSON object key.
+private struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// Reads one JSON object field by field, remembering the first malformed and the first unknown field.
+private struct LenientObject {
+    let container: KeyedDecodingContainer<AnyKey>
+    var malformed: (field: String, rule: String)?
+    let unknown: String?
+
+    init?(_ decoder: any Decoder, known: Set<String>) {
+        guard let container = try? decoder.container(keyedBy: AnyKey.self) else { return nil }
+        self.container = container
+        unknown = container.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted().first
     }
+
+    mutating func field<Value: Decodable>(_ key: String, _ rule: String) -> Value? {
+        do {
+            return try container.decodeIfPresent(Value.self, forKey: AnyKey(stringValue: key))
+        } catch {
+            if malformed == nil { malformed = (key, rule) }
+            return nil
+        }
+    }
+}
+
+/// The per-batch record limit, passed to decoders through `userInfo`.
+extension CodingUserInfoKey {
+    static let batchLimit = CodingUserInfoKey(rawValue: "foryou.batchLimit")!
+}
+
+/// Decodes the array under `key`, refusing it before decoding any element when it is longer than the limit.
+private func limitedArray<Element: Decodable>(_ decoder: any Decoder, key: String) throws -> [Element] {
+    let container = try decoder.container(keyedBy: AnyKey.self)
+    var list = try container.nestedUnkeyedContainer(forKey: AnyKey(stringValue: key))
+    if let limit = decoder.userInfo[.batchLimit] as? Int, let count = list.count, count > limit {
+        throw ForYouError(.invalidArgument, "`\(key)` must hold at most \(limit) records, got \(count)")
+    }
+    var elements: [Element] = []
+    elements.reserveCapacity(list.count ?? 0)
+    while !list.isAtEnd { elements.append(try list.decode(Element.self)) }
+    return elements
 }
 
 /// `POST /v1/events` body.
 struct EventBatchRequest: Decodable {
     var events: [LenientEvent]
+    init(from decoder: any Decoder) throws { events = try limitedArray(decoder, key: "events") }
 }
 
 struct LenientEvent: Decodable {
     var input: EventInput
-    private enum Keys: String, CodingKey { case id, user, item, creator, type, at, watchMs = "watch_ms" }
+    static let fields: Set<String> = ["id", "user", "item", "creator", "type", "at", "watch_ms"]
 
     init(from decoder: any Decoder) throws {
-        guard let c = try? decoder.container(keyedBy: Keys.self) else {
+        guard var object = LenientObject(decoder, known: Self.fields) else {
             input = EventInput(malformedField: ("event", "must be a JSON object"))
             return
         }
-        var malformed: (field: String, rule: String)?
         let text = "must be a string"
         input = EventInput(
-            id: lenient(c, .id, rule: text, malformed: &malformed), user: lenient(c, .user, rule: text, malformed: &malformed),
-            item: lenient(c, .item, rule: text, malformed: &malformed), creator: lenient(c, .creator, rule: text, malformed: &malformed),
-            type: lenient(c, .type, rule: text, malformed: &malformed),
-            at: lenient(c, .at, rule: "must be an RFC 3339 string", malformed: &malformed),
-            watchMilliseconds: lenient(c, .watchMs, rule: "must be an integer number of milliseconds", malformed: &malformed))
-        input.malformedField = malformed
+            id: object.field("id", text), user: object.field("user", text), item: object.field("item", text),
+            creator: object.field("creator", text), type: object.field("type", text),
+            at: object.field("at", "must be an RFC 3339 string"),
+            watchMilliseconds: object.field("watch_ms", "must be an integer number of milliseconds"))
+        input.malformedField = object.malformed
+        input.unknownField = object.unknown
     }
 }
 
@@ -62,26 +100,25 @@ struct EventBatchResponse: Codable, Sendable {
 /// `PUT /v1/items` body.
 struct ItemBatchRequest: Decodable {
     var items: [LenientItem]
+    init(from decoder: any Decoder) throws { items = try limitedArray(decoder, key: "items") }
 }
 
 struct LenientItem: Decodable {
     var input: ItemInput
-    private enum Keys: String, CodingKey { case id, creator, tags, durationMs = "duration_ms", language, publishedAt = "published_at" }
+    static let fields: Set<String> = ["id", "creator", "tags", "duration_ms", "language", "published_at"]
 
     init(from decoder: any Decoder) throws {
-        guard let c = try? decoder.container(keyedBy: Keys.self) else {
+        guard var object = LenientObject(decoder, known: Self.fields) else {
             input = ItemInput(malformedField: ("item", "must be a JSON object"))
             return
         }
-        var malformed: (field: String, rule: String)?
         let text = "must be a string"
         input = ItemInput(
-            id: lenient(c, .id, rule: text, malformed: &malformed), creator: lenient(c, .creator, rule: text, malformed: &malformed),
-            tags: lenient(c, .tags, rule: "must be an array of strings", malformed: &malformed),
-            durationMilliseconds: lenient(c, .durationMs, rule: "must be an integer number of milliseconds", malformed: &malformed),
-            language: lenient(c, .language, rule: text, malformed: &malformed),
-            publishedAt: lenient(c, .publishedAt, rule: "must be an RFC 3339 string", malformed: &malformed))
-        input.malformedField = malformed
+            id: object.field("id", text), creator: object.field("creator", text), tags: object.field("tags", "must be an array of strings"),
+            durationMilliseconds: object.field("duration_ms", "must be an integer number of milliseconds"),
+            language: object.field("language", text), publishedAt: object.field("published_at", "must be an RFC 3339 string"))
+        input.malformedField = object.malformed
+        input.unknownField = object.unknown
     }
 }
 

@@ -41,8 +41,8 @@ public enum StoreContract {
     public static func event(_ id: String, user: String = "u1", item: String? = "i1", type: EventType = .view, at: Int64 = 0) -> Event {
         Event(
             id: EventID(trusted: id), user: UserID(trusted: user), item: item.map(ItemID.init(trusted:)),
-            creator: item == nil ? CreatorID(trusted: "c9") : nil, type: type, at: t0.advanced(byMilliseconds: at),
-            watchMilliseconds: type == .view ? 12_000 : nil)
+            creator: CreatorID(trusted: item == nil ? "c9" : "c1"), type: type, at: t0.advanced(byMilliseconds: at),
+            watchMilliseconds: type == .view ? 12_000 : nil, itemDurationMilliseconds: item == nil ? nil : 30_000)
     }
 
     static func itemsUpsertReplacesByID(_ store: any ForYouStore) async throws {

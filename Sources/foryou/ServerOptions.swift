@@ -52,6 +52,6 @@ func printError(_ line: String) {
 
 private struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
-        FileHandleStandardError.write(string)
+        FileHandleStandardError.emit(string)
     }
 }

@@ -8,12 +8,12 @@ import Darwin
 
 /// Unbuffered writes to file descriptor 2.
 enum FileHandleStandardError {
-    static func write(_ string: String) {
+    static func emit(_ string: String) {
         var bytes = Array(string.utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
                 if written <= 0 { return }
                 offset += written
             }

@@ -20,7 +20,9 @@ struct SQLiteErasureTests {
             _ = try await engine.upsertItems(world.items)
             for batch in [0, 1000] { _ = try await engine.ingest(Array(world.events[batch..<batch + 1000])) }
             let mine = (0..<50).map {
-                EventInput(id: "ev-\($0)", user: victim, item: "v\($0)", type: $0 % 2 == 0 ? "like" : "view", watchMilliseconds: 5_000)
+                $0 % 2 == 0
+                    ? EventInput(id: "ev-\($0)", user: victim, item: "v\($0)", type: "like")
+                    : EventInput(id: "ev-\($0)", user: victim, item: "v\($0)", type: "view", watchMilliseconds: 5_000)
             }
             #expect(try await engine.ingest(mine).accepted == 50)
             _ = try await engine.feed(for: victim, count: 20)

@@ -8,9 +8,10 @@ import Testing
 
 struct SQLiteStoreDurabilityTests {
     /// Power loss: an acknowledged event must be on disk, not in a cache. In WAL mode with
-    /// synchronous=FULL, SQLite fsyncs the WAL on every commit before `append` returns. (The kill -9
-    /// test of the real server is in foryouTests.)
-    @Test func eventLogCommitsAreFsyncedBeforeReturning() async throws {
+    /// synchronous=FULL, SQLite fsyncs the WAL on every commit before `append` returns, so what this
+    /// test pins is the configuration that gives that guarantee. (The kill -9 test of the real server,
+    /// which checks every acknowledged event afterwards, is in foryouTests.)
+    @Test func eventLogRunsInWALWithSynchronousFull() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let store = try SQLiteStore(directory: directory.path)

@@ -37,7 +37,10 @@ struct EventsRouteTests {
                 "invalid_value", "unknown_type", "unknown_item", "timestamp_in_future", "invalid_id", "missing_field", "invalid_value",
                 "invalid_timestamp", "invalid_value",
             ])
-            #expect(body.rejected[0].message.contains("`watch_ms`"))
+            let fields = ["watch_ms", "type", "item", "at", "id", "watch_ms", "watch_ms", "at", "event"]
+            for (rejection, field) in zip(body.rejected, fields) {
+                #expect(rejection.message.contains("`\(field)`"), "\(rejection.message) does not name \(field)")
+            }
             #expect(body.rejected[0].id == "e2")
             #expect(body.rejected[8].id == nil)
         }
@@ -66,6 +69,28 @@ struct EventsRouteTests {
             #expect(try response.error().message.contains("at most 1000"))
         }
         #expect(try await fixture.store.count() == 0)
+    }
+
+    @Test func anUnknownFieldIsRejectedSoATypoNeverChangesWhatIsStored() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            let body = try await client.send(
+                .post, "/v1/events", json: #"{"events":[{"id":"a","user":"u","item":"v1","type":"like","timestamp":"2026-11-20T00:00:00Z"}]}"#
+            ).decoded(EventBatchResponse.self)
+            #expect(body.accepted == 0)
+            #expect(body.rejected.first?.code == "unknown_field")
+            #expect(body.rejected.first?.message.contains("`timestamp`") == true)
+        }
+    }
+
+    @Test func aHugeBatchOfEmptyObjectsIsRefusedBeforeItIsDecoded() async throws {
+        let fixture = try await APIFixture()
+        let empties = Array(repeating: "{}", count: 1_000_000).joined(separator: ",")
+        try await fixture.app.test(.router) { client in
+            let response = try await client.send(.post, "/v1/events", json: #"{"events":[\#(empties)]}"#)
+            #expect(response.status == .badRequest)
+            #expect(try response.error().message == "`events` must hold at most 1000 records, got 1000000")
+        }
     }
 
     @Test(arguments: [

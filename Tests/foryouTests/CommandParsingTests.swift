@@ -22,7 +22,8 @@ struct CommandParsingTests {
 
     @Test func aPortOutsideTheRangeIsAUsageError() {
         #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--port", "70000"]) }
-        #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--port", "-1"]) }
+        #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--port=-1"]) }
+        #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--port", "http"]) }
     }
 
     @Test func everySubcommandHasHelp() {

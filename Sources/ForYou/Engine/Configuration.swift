@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 extension Recommender {
-    /// How the engine weighs signals and assembles feeds. Every field has a documented default;
-    /// `foryou.example.json` at the repository root shows them all.
+    /// How the engine weighs signals and assembles feeds. Every field has a documented default.
     public struct Configuration: Sendable {
         /// How much each kind of engagement says about what a user wants.
         public var signals = SignalWeights()
@@ -19,7 +18,7 @@ extension Recommender {
 
         public init() {}
 
-        /// Checks every value once, naming the key and its rule.
+        /// Checks the values whose range matters for correctness, naming the key and its rule.
         public func validate() throws(ForYouError) {
             func check(_ ok: Bool, _ message: String) throws(ForYouError) {
                 if !ok { throw ForYouError(.invalidArgument, message) }
@@ -29,8 +28,10 @@ extension Recommender {
             try check(feed.trendingHalfLifeMilliseconds > 0, "feed.trending_half_life_ms must be > 0")
             try check(feed.freshWindowMilliseconds > 0, "feed.fresh_window_ms must be > 0")
             try check(feed.recentPositives >= 1 && feed.recentPositives <= 200, "feed.recent_positives must be in 1...200")
-            try check(maximumEventBatch >= 1, "maximum_event_batch must be >= 1")
-            try check(maximumItemBatch >= 1, "maximum_item_batch must be >= 1")
+            try check(feed.tagRepeatPenalty > 0 && feed.tagRepeatPenalty <= 1, "feed.tag_repeat_penalty must be in (0, 1]")
+            try check(signals.positiveThreshold > 0, "signals.positive_threshold must be > 0")
+            try check((1...10_000).contains(maximumEventBatch), "maximum_event_batch must be in 1...10000")
+            try check((1...10_000).contains(maximumItemBatch), "maximum_item_batch must be in 1...10000")
         }
     }
 

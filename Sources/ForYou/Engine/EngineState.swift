@@ -8,6 +8,11 @@ struct EngineState {
     var catalog = CatalogIndex()
     var users: [UserID: UserState] = [:]
     var engagement: EngagementState
+    var rankings = GlobalRankings()
+    /// Bumped whenever the catalogue changes, so cached orders know they are stale.
+    private(set) var catalogVersion = 0
+    /// Bumped whenever aggregate engagement changes.
+    private(set) var engagementVersion = 0
     let configuration: Recommender.Configuration
 
     init(configuration: Recommender.Configuration) {
@@ -20,11 +25,11 @@ struct EngineState {
     mutating func upsert(_ items: [Item]) {
         for item in items { catalog.upsert(item) }
         engagement.reserve(items: catalog.count)
+        catalogVersion &+= 1
     }
 
-    func creator(of item: ItemID) -> CreatorID? {
-        guard let index = catalog.itemIndex[item] else { return nil }
-        return catalog.items[Int(index)].creator
+    func item(_ id: ItemID) -> Item? {
+        catalog.itemIndex[id].map { catalog.items[Int($0)] }
     }
 
     // MARK: - Events
@@ -59,20 +64,26 @@ struct EngineState {
         var replay = UserState()
         for event in events { fold(event, into: &replay, sign: -1) }
         engagement.recomputeMaximumTrending()
+        engagementVersion &+= 1
     }
 
     private mutating func fold(_ event: Event, into user: inout UserState, sign: Float) {
         guard let itemID = event.item, let index = catalog.itemIndex[itemID] else {
             if event.type == .follow, let creator = event.creator {
-                user.followedCreators.insert(catalog.intern(creator: creator))
+                let index = catalog.intern(creator: creator)
+                user.followedCreators.insert(index)
+                user.learnAffinity(weight: configuration.signals.follow, tags: [], creator: index)
             }
             return
         }
         let i = Int(index)
-        let creator = catalog.creatorOfItem[i]
+        // The creator and duration the item had when the event happened (kept in the event), so a
+        // replay of the log gives the same weights after the item was re-upserted. Tags are read from
+        // the current catalogue: a re-tagged item counts with its new tags after a restart.
+        let creator = event.creator.map { catalog.intern(creator: $0) } ?? catalog.creatorOfItem[i]
         let weight = configuration.signals.weight(
             of: event.type, watchMilliseconds: event.watchMilliseconds,
-            durationMilliseconds: catalog.items[i].durationMilliseconds)
+            durationMilliseconds: event.itemDurationMilliseconds ?? catalog.items[i].durationMilliseconds)
         let at = event.at.milliseconds
         user.markSeen(index, at: at)
         switch event.type {
@@ -80,13 +91,14 @@ struct EngineState {
             user.blockedItems.insert(index)
             user.blockedCreators.insert(creator)
         case .follow:
-            user.followedCreators.insert(event.creator.flatMap { catalog.creatorIndex[$0] } ?? creator)
+            user.followedCreators.insert(creator)
         default:
             break
         }
         user.learnAffinity(weight: weight, tags: catalog.tagsOfItem[i], creator: creator)
         if weight >= configuration.signals.positiveThreshold {
             engagement.add(item: index, weight: weight, at: at, recent: user.recent, sign: sign)
+            engagementVersion &+= 1
             user.remember(.init(item: index, weight: weight, at: at), limit: configuration.feed.recentPositives)
         }
     }

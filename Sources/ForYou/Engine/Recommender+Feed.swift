@@ -25,21 +25,33 @@ extension Recommender {
         }
         let now = clock.now()
         let entries = state.withLock { $0.makeFeed(for: userID, count: count, now: now.milliseconds) }
-        try await store.record(entries.map { ServedRecord(user: userID, item: $0.item, at: now) })
+        try await servedWrites.withLock {
+            // An erasure that ran while this feed was built removed the user: record nothing of them.
+            guard state.withLock({ $0.users[userID] != nil }) else { return }
+            try await store.record(entries.map { ServedRecord(user: userID, item: $0.item, at: now) })
+        }
         counters.withLock { $0.feedsServed += 1 }
         return Feed(user: userID, modelVersion: Self.modelVersion, entries: entries)
     }
 
     /// Erases a user: their events, derived state and served history, and what their events added
-    /// to aggregates. The store is compacted afterwards, so nothing of the user remains on disk.
+    /// to aggregates. The store is compacted afterwards (when anything was deleted), so nothing of the
+    /// user remains on disk. Erasing an unknown user succeeds and deletes nothing.
     /// - Returns: how many events were erased.
     public func erase(user: String) async throws -> Int {
         let userID = try UserID(validating: user, field: "user")
-        let events = try await store.events(of: userID)
-        let erased = try await store.eraseEvents(of: userID)
-        _ = try await store.eraseServed(of: userID)
-        state.withLock { $0.erase(userID, events: events) }
-        try await store.compact()
+        let erased = try await writes.withLock {
+            try await servedWrites.withLock {
+                // The state is updated as soon as the events are gone, so a failure in a later step
+                // (then retried by the client) never leaves their contributions behind.
+                let events = try await store.events(of: userID)
+                let erasedEvents = try await store.eraseEvents(of: userID)
+                state.withLock { $0.erase(userID, events: events) }
+                let erasedServed = try await store.eraseServed(of: userID)
+                if erasedEvents > 0 || erasedServed > 0 { try await store.compact() }
+                return erasedEvents
+            }
+        }
         counters.withLock { $0.usersErased += 1 }
         return erased
     }

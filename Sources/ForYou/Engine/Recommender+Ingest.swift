@@ -38,8 +38,10 @@ extension Recommender {
                 throw ForYouError(error.code, "items[\(index)]: \(error.message)")
             }
         }
-        try await store.upsert(items)
-        state.withLock { $0.upsert(items) }
+        try await writes.withLock {
+            try await store.upsert(items)
+            state.withLock { $0.upsert(items) }
+        }
         counters.withLock { $0.itemsUpserted += items.count }
         return items.count
     }
@@ -50,29 +52,32 @@ extension Recommender {
     /// Invalid events are reported one by one; they never stop valid events in the same batch.
     /// - Throws: ``ForYouError/Code/invalidArgument`` when the batch is larger than
     ///   ``Configuration/maximumEventBatch``; store failures (nothing of the batch is then stored).
-    /// - Complexity: O(n · (log E + R)) for n events, E logged events and R recent positives per user.
+    /// - Complexity: O(n · (log E + R + t)) for n events, E logged events, R recent positives per user and t tags per item.
     public func ingest(_ inputs: [EventInput]) async throws -> IngestResult {
         guard inputs.count <= configuration.maximumEventBatch else {
             throw ForYouError(.invalidArgument, "`events` must hold at most \(configuration.maximumEventBatch) events, got \(inputs.count)")
         }
-        let now = clock.now()
         var result = IngestResult()
-        var valid: [Event] = []
-        valid.reserveCapacity(inputs.count)
-        state.withLock { state in
-            for (index, input) in inputs.enumerated() {
-                do throws(ForYouError) {
-                    valid.append(try configuration.validation.validate(input, now: now) { state.creator(of: $0) })
-                } catch {
-                    result.rejected.append(.init(index: index, id: input.id, code: error.code, message: error.message))
+        let fresh = try await writes.withLock {
+            let now = clock.now()
+            var valid: [Event] = []
+            valid.reserveCapacity(inputs.count)
+            state.withLock { state in
+                for (index, input) in inputs.enumerated() {
+                    do throws(ForYouError) {
+                        valid.append(try configuration.validation.validate(input, now: now) { state.item($0) })
+                    } catch {
+                        result.rejected.append(.init(index: index, id: input.id, code: error.code, message: error.message))
+                    }
                 }
             }
+            let stored = valid.isEmpty ? [] : try await store.append(valid)
+            let fresh = zip(valid, stored).filter(\.1).map(\.0)
+            state.withLock { state in for event in fresh { state.apply(event) } }
+            result.duplicates = valid.count - fresh.count
+            return fresh
         }
-        let stored = valid.isEmpty ? [] : try await store.append(valid)
-        let fresh = zip(valid, stored).filter(\.1).map(\.0)
-        state.withLock { state in for event in fresh { state.apply(event) } }
         result.accepted = fresh.count
-        result.duplicates = valid.count - fresh.count
         counters.withLock {
             $0.eventsAccepted += result.accepted
             $0.eventsDuplicate += result.duplicates

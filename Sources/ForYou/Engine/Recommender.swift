@@ -12,8 +12,10 @@ import Synchronization
 /// let feed = try await engine.feed(for: "u1", count: 10)
 /// ```
 ///
-/// Concurrency: all derived state is one value behind a mutex; the store is written before the state
-/// changes, so an acknowledged event is durable and already visible to the user's next feed request.
+/// Concurrency: all derived state is one value behind a mutex, which feeds hold only while they compute.
+/// Writes (ingest, upsert, erase) are serialised by an async lock around "write the store, then update
+/// the state", so an acknowledged event is durable, already visible to the user's next feed request,
+/// and folded in the same order as it sits in the log.
 public final class Recommender: Sendable {
     /// The rule set that builds feeds until learned models arrive; reported as `model_version`.
     public static let modelVersion = "rules-v1"
@@ -23,6 +25,11 @@ public final class Recommender: Sendable {
     let clock: any WallClock
     let state: Mutex<EngineState>
     let counters = Mutex(Statistics())
+    /// Serialises durable writes with the state updates that follow them (ingest, upsert, erase), so
+    /// the state changes in log order and is rebuilt identically on reopen.
+    let writes = AsyncLock()
+    /// Serialises served-history writes with erasure, so an erased user's feed is never recorded after it.
+    let servedWrites = AsyncLock()
 
     private init(store: any ForYouStore, configuration: Configuration, clock: any WallClock, state: EngineState) {
         self.store = store

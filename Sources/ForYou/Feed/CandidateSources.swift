@@ -30,8 +30,10 @@ struct Eligibility {
 
     func allows(_ item: Int32) -> Bool {
         let i = Int(item)
-        return !user.blockedItems.contains(item) && !user.blockedCreators.contains(catalog.creatorOfItem[i])
-            && !user.hasSeen(item, now: now, window: window) && catalog.items[i].publishedAt.milliseconds <= now
+        if catalog.items[i].publishedAt.milliseconds > now { return false }
+        if !user.blockedItems.isEmpty && user.blockedItems.contains(item) { return false }
+        if !user.blockedCreators.isEmpty && user.blockedCreators.contains(catalog.creatorOfItem[i]) { return false }
+        return !user.hasSeen(item, now: now, window: window)
     }
 }
 
@@ -47,71 +49,82 @@ extension EngineState {
             for (item, weight) in row where eligible.allows(item) {
                 let normaliser = (sourcePopularity * (engagement.popularity[Int(item)] + 1)).squareRoot()
                 let score = sourceWeight * weight / normaliser
-                var candidate = candidates[item, default: Candidate()]
-                candidate.coVisitation += score
-                if score > candidate.coVisitationBest {
-                    candidate.coVisitationBest = score
-                    candidate.coVisitationSource = positive.item
+                candidates[item, default: Candidate()].coVisitation += score
+                if score > candidates[item]!.coVisitationBest {
+                    candidates[item]!.coVisitationBest = score
+                    candidates[item]!.coVisitationSource = positive.item
                 }
-                candidates[item] = candidate
             }
         }
     }
 
-    /// The newest items of each followed creator, fresher scoring higher (two-day time scale).
+    /// The newest items (at most two weeks old) of each followed creator, fresher scoring higher.
     func followedCreatorCandidates(_ user: UserState, _ eligible: Eligibility, into candidates: inout [Int32: Candidate]) {
+        let horizon = Double(14 * Timestamp.day)
         for creator in user.followedCreators where Int(creator) < catalog.itemsByCreator.count {
-            for item in catalog.itemsByCreator[Int(creator)].suffix(20) where eligible.allows(item) {
-                let age = Double(max(0, eligible.now - catalog.items[Int(item)].publishedAt.milliseconds))
-                let freshness = Float(exponential(-age / Double(2 * Timestamp.day)))
-                candidates[item, default: Candidate()].followedCreator = max(0.05, freshness)
+            var newest = TopK(20)
+            for item in catalog.itemsByCreator[Int(creator)] {
+                let age = Double(eligible.now - catalog.items[Int(item)].publishedAt.milliseconds)
+                if age >= 0 && age <= horizon && eligible.allows(item) { newest.insert(item, score: Float(-age / Double(Timestamp.hour))) }
+            }
+            for (item, negativeHours) in newest.sorted() {
+                // Two-day time scale: a new item scores 1, a week-old one 0.03.
+                candidates[item, default: Candidate()].followedCreator = Float(exponential(Double(negativeHours) / 48))
             }
         }
     }
 
     /// Popular and trending items in the user's three favourite tags, in proportion to the affinity.
     func favouriteTagCandidates(_ user: UserState, _ eligible: Eligibility, into candidates: inout [Int32: Candidate]) {
-        let favourites = user.tagAffinity.filter { $0.value > 0 }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
-            .prefix(3)
-        guard let strongest = favourites.first?.value, strongest > 0 else { return }
-        let maximumPopularity = max(engagement.popularity.max() ?? 0, 1)
-        for (tag, affinity) in favourites {
+        var favourites = TopK(3)
+        for (tag, affinity) in user.tagAffinity where affinity > 0 { favourites.insert(tag, score: affinity) }
+        let ranked = favourites.sorted()
+        guard let strongest = ranked.first?.score, strongest > 0 else { return }
+        let maximumPopularity = max(rankings.popular.first.map { engagement.popularity[Int($0)] } ?? 0, 1)
+        for (tag, affinity) in ranked {
             var top = TopK(30)
             for item in catalog.itemsByTag[Int(tag)] where eligible.allows(item) {
                 let quality = 0.5 * engagement.normalizedTrending(item) + 0.5 * engagement.popularity[Int(item)] / maximumPopularity
                 top.insert(item, score: (affinity / strongest) * (0.2 + quality))
             }
-            for (item, score) in top.sorted() {
-                var candidate = candidates[item, default: Candidate()]
-                if score > candidate.favouriteTag {
-                    candidate.favouriteTag = score
-                    candidate.favouriteTagIndex = tag
-                }
-                candidates[item] = candidate
+            for (item, score) in top.sorted() where score > candidates[item]?.favouriteTag ?? 0 {
+                candidates[item, default: Candidate()].favouriteTag = score
+                candidates[item]!.favouriteTagIndex = tag
             }
         }
     }
 
-    /// The globally trending items, and the most popular ones as a fallback.
+    /// The most trending items, and the most popular ones as a fallback, that the user may see.
     func globalCandidates(_ eligible: Eligibility, count: Int, into candidates: inout [Int32: Candidate]) {
-        var trending = TopK(max(50, count))
-        var popular = TopK(count * 2)
-        for index in 0..<Int32(catalog.count) where eligible.allows(index) {
-            let value = engagement.normalizedTrending(index)
-            if value > 0 { trending.insert(index, score: value) }
-            popular.insert(index, score: engagement.popularity[Int(index)])
+        var taken = 0
+        for item in rankings.trending where eligible.allows(item) {
+            candidates[item, default: Candidate()].trending = engagement.normalizedTrending(item)
+            taken += 1
+            if taken >= max(50, count) { break }
         }
-        for (item, score) in trending.sorted() { candidates[item, default: Candidate()].trending = score }
-        for (item, score) in popular.sorted() { candidates[item, default: Candidate()].popular = score + 1 }
+        taken = 0
+        for item in rankings.popular where eligible.allows(item) {
+            candidates[item, default: Candidate()].popular = engagement.popularity[Int(item)] + 1
+            taken += 1
+            if taken >= 2 * count { return }
+        }
+        // The user has seen the most popular items: fall back to the newest ones.
+        guard rankings.popular.count < catalog.count else { return }
+        for item in rankings.newestFirst where eligible.allows(item) && (candidates[item]?.popular ?? 0) == 0 {
+            candidates[item, default: Candidate()].popular = engagement.popularity[Int(item)] + 1
+            taken += 1
+            if taken >= 2 * count { return }
+        }
     }
 
     /// Fresh items (published within the fresh window) with the least exposure so far.
     func explorationCandidates(_ eligible: Eligibility, count: Int, freshWindow: Int64, where include: (Int32) -> Bool) -> [Int32] {
         var least = TopK(count)
-        for index in 0..<Int32(catalog.count) where eligible.allows(index) && include(index) {
+        for index in rankings.newestFirst {
             let age = eligible.now - catalog.items[Int(index)].publishedAt.milliseconds
-            guard age <= freshWindow else { continue }
-            least.insert(index, score: -Float(engagement.exposure[Int(index)]))
+            if age < 0 { continue }
+            if age > freshWindow { break }
+            if eligible.allows(index) && include(index) { least.insert(index, score: -Float(engagement.exposure[Int(index)])) }
         }
         return least.sorted().map(\.element)
     }

@@ -6,35 +6,48 @@
 // - never two items in a row from the same creator (also across consecutive feeds);
 // - about `explorationShare` of the slots go to fresh items with the least exposure;
 // - the same state, seed and clock give the same feed.
-// Every returned item is recorded as served before the feed is returned.
+// Every returned item is marked seen before the feed is returned.
 
 extension EngineState {
-    /// Builds the next feed for a user and records it as served.
-    /// - Complexity: O(C + N) for C co-visited candidates and N catalogued items.
+    /// A scored candidate; its reason is built only if it makes it into the feed.
+    struct RankedCandidate {
+        var item: Int32
+        var score: Float
+        /// Which source contributed most: 0 co-visitation, 1 followed creator, 2 favourite tag, 3 trending, 4 popular.
+        var strongestSource: UInt8
+        var candidate: Candidate
+    }
+
+    /// Builds the next feed for a user and marks its items seen.
+    /// - Complexity: O(C log C + F) for C candidates and F fresh items; the global orders are
+    ///   recomputed (O(N log N)) only after the catalogue or the engagement changed.
     mutating func makeFeed(for userID: UserID, count: Int, now: Int64) -> [FeedEntry] {
         let feed = configuration.feed
-        var user = users[userID] ?? UserState()
-        let eligible = Eligibility(user: user, catalog: catalog, now: now, window: feed.noRepeatWindowMilliseconds)
-
-        var candidates: [Int32: Candidate] = [:]
-        coVisitationCandidates(user, eligible, into: &candidates)
-        followedCreatorCandidates(user, eligible, into: &candidates)
-        favouriteTagCandidates(user, eligible, into: &candidates)
-        globalCandidates(eligible, count: count, into: &candidates)
-
+        rankings.refresh(catalog: catalog, catalogVersion: catalogVersion, engagement: engagement, engagementVersion: engagementVersion)
+        // Taken out of the dictionary, so that marking items seen below does not copy its storage.
+        var user = users.removeValue(forKey: userID) ?? UserState()
         var random = SplitMix64(seed: configuration.seed ^ stableHash(userID.rawValue) ^ (user.feedsServed &* 0x9E37_79B9_7F4A_7C15))
-        let explorationSlots = min(count - 1, Int((Double(count) * feed.explorationShare).rounded()))
+        var ranked: [RankedCandidate]
         var exploration: [Int32] = []
-        if explorationSlots > 0 {
-            // Fresh items that no other source proposed: the ones that still need an audience.
-            var pool = explorationCandidates(eligible, count: explorationSlots * 4, freshWindow: feed.freshWindowMilliseconds) {
-                candidates[$0] == nil
+        do {
+            let eligible = Eligibility(user: user, catalog: catalog, now: now, window: feed.noRepeatWindowMilliseconds)
+            var candidates: [Int32: Candidate] = [:]
+            coVisitationCandidates(user, eligible, into: &candidates)
+            followedCreatorCandidates(user, eligible, into: &candidates)
+            favouriteTagCandidates(user, eligible, into: &candidates)
+            globalCandidates(eligible, count: count, into: &candidates)
+            let explorationSlots = min(count - 1, Int((Double(count) * feed.explorationShare).rounded()))
+            if explorationSlots > 0 {
+                // Fresh items that no other source proposed: the ones that still need an audience.
+                var pool = explorationCandidates(eligible, count: explorationSlots * 4, freshWindow: feed.freshWindowMilliseconds) {
+                    candidates[$0] == nil
+                }
+                pool.shuffle(using: &random)
+                exploration = Array(pool.prefix(explorationSlots))
             }
-            pool.shuffle(using: &random)
-            exploration = Array(pool.prefix(explorationSlots))
+            ranked = score(candidates, user: user)
         }
 
-        var ranked = score(candidates, user: user)
         var entries: [FeedEntry] = []
         var lastCreator = user.lastServedCreator
         var tagCounts: [Int32: Int] = [:]
@@ -44,7 +57,9 @@ extension EngineState {
             explorationPositions.insert(1 + Int(random.next() % UInt64(max(1, count - 1))))
         }
         for position in 0..<count {
-            if explorationPositions.contains(position), let index = exploration.firstIndex(where: { catalog.creatorOfItem[Int($0)] != lastCreator }) {
+            if explorationPositions.contains(position),
+                let index = exploration.firstIndex(where: { catalog.creatorOfItem[Int($0)] != lastCreator })
+            {
                 let item = exploration.remove(at: index)
                 entries.append(FeedEntry(item: catalog.items[Int(item)].id, score: 0, reason: .exploration))
                 lastCreator = catalog.creatorOfItem[Int(item)]
@@ -55,17 +70,19 @@ extension EngineState {
             for (offset, entry) in ranked.enumerated() where catalog.creatorOfItem[Int(entry.item)] != lastCreator {
                 // Penalties only lower a score, and the list is sorted: nothing later can win.
                 if entry.score <= bestScore { break }
-                let firstTag = catalog.tagsOfItem[Int(entry.item)].first
-                let repeats = firstTag.map { tagCounts[$0, default: 0] } ?? 0
+                let repeats = catalog.tagsOfItem[Int(entry.item)].first.map { tagCounts[$0, default: 0] } ?? 0
                 var effective = entry.score
                 for _ in 0..<repeats { effective *= effective > 0 ? feed.tagRepeatPenalty : 1 / feed.tagRepeatPenalty }
-                if effective > bestScore { bestScore = effective; best = offset }
+                if effective > bestScore {
+                    bestScore = effective
+                    best = offset
+                }
             }
             guard best >= 0 else { break }
             let chosen = ranked.remove(at: best)
             if let firstTag = catalog.tagsOfItem[Int(chosen.item)].first { tagCounts[firstTag, default: 0] += 1 }
             lastCreator = catalog.creatorOfItem[Int(chosen.item)]
-            entries.append(FeedEntry(item: catalog.items[Int(chosen.item)].id, score: chosen.score, reason: chosen.reason))
+            entries.append(FeedEntry(item: catalog.items[Int(chosen.item)].id, score: chosen.score, reason: reason(for: chosen)))
         }
 
         for entry in entries {
@@ -81,36 +98,55 @@ extension EngineState {
     }
 
     /// Combines the sources into one score per candidate, best first (ties by item index).
-    private func score(_ candidates: [Int32: Candidate], user: UserState) -> [(item: Int32, score: Float, reason: FeedReason)] {
+    private func score(_ candidates: [Int32: Candidate], user: UserState) -> [RankedCandidate] {
         let feed = configuration.feed
-        let maximumCoVisitation = candidates.values.map(\.coVisitation).max() ?? 0
-        let maximumPopular = candidates.values.map(\.popular).max() ?? 0
-        let tagScale = user.tagAffinity.values.map(abs).max() ?? 0
-        let creatorScale = user.creatorAffinity.values.map(abs).max() ?? 0
-        var ranked: [(item: Int32, score: Float, reason: FeedReason)] = []
+        var maximumCoVisitation: Float = 0
+        var maximumPopular: Float = 0
+        for candidate in candidates.values {
+            maximumCoVisitation = max(maximumCoVisitation, candidate.coVisitation)
+            maximumPopular = max(maximumPopular, candidate.popular)
+        }
+        let tagScale = user.tagAffinity.values.reduce(0) { max($0, abs($1)) }
+        let creatorScale = user.creatorAffinity.values.reduce(0) { max($0, abs($1)) }
+        var ranked: [RankedCandidate] = []
         ranked.reserveCapacity(candidates.count)
         for (item, candidate) in candidates {
             let i = Int(item)
-            let parts: [(Float, FeedReason)] = [
-                (maximumCoVisitation > 0 ? feed.coVisitationWeight * candidate.coVisitation / maximumCoVisitation : 0,
-                 candidate.coVisitationSource >= 0 ? .coVisitation(because: catalog.items[Int(candidate.coVisitationSource)].id) : .popular),
-                (feed.followedCreatorWeight * candidate.followedCreator, .followedCreator(catalog.items[i].creator)),
-                (feed.tagWeight * candidate.favouriteTag,
-                 candidate.favouriteTagIndex >= 0 ? .favouriteTag(catalog.tags[Int(candidate.favouriteTagIndex)]) : .popular),
-                (feed.trendingWeight * candidate.trending, .trending),
-                (maximumPopular > 0 ? 0.1 * candidate.popular / maximumPopular : 0, .popular),
-            ]
+            let parts: (Float, Float, Float, Float, Float) = (
+                maximumCoVisitation > 0 ? feed.coVisitationWeight * candidate.coVisitation / maximumCoVisitation : 0,
+                feed.followedCreatorWeight * candidate.followedCreator,
+                candidate.favouriteTagIndex >= 0 ? feed.tagWeight * candidate.favouriteTag : 0,
+                feed.trendingWeight * candidate.trending,
+                maximumPopular > 0 ? 0.1 * candidate.popular / maximumPopular : 0
+            )
+            var strongest: UInt8 = 4
+            var strongestValue = parts.4
+            if parts.0 > strongestValue { (strongest, strongestValue) = (0, parts.0) }
+            if parts.1 > strongestValue { (strongest, strongestValue) = (1, parts.1) }
+            if parts.2 > strongestValue { (strongest, strongestValue) = (2, parts.2) }
+            if parts.3 > strongestValue { (strongest, strongestValue) = (3, parts.3) }
             var affinity: Float = 0
             let tags = catalog.tagsOfItem[i]
             if tagScale > 0 && !tags.isEmpty {
                 affinity += tags.reduce(0) { $0 + (user.tagAffinity[$1] ?? 0) } / (Float(tags.count) * tagScale)
             }
             if creatorScale > 0 { affinity += (user.creatorAffinity[catalog.creatorOfItem[i]] ?? 0) / creatorScale }
-            let strongest = parts.max { $0.0 < $1.0 }!
-            let total = parts.reduce(0) { $0 + $1.0 } + feed.affinityWeight * affinity / 2
-            ranked.append((item, total, strongest.0 > 0 ? strongest.1 : .popular))
+            let total = parts.0 + parts.1 + parts.2 + parts.3 + parts.4 + feed.affinityWeight * affinity / 2
+            ranked.append(RankedCandidate(item: item, score: total, strongestSource: strongest, candidate: candidate))
         }
         ranked.sort { $0.score > $1.score || ($0.score == $1.score && $0.item < $1.item) }
         return ranked
+    }
+
+    /// The reason of a chosen candidate: its strongest source, with the signal behind it.
+    private func reason(for ranked: RankedCandidate) -> FeedReason {
+        let candidate = ranked.candidate
+        switch ranked.strongestSource {
+        case 0 where candidate.coVisitationSource >= 0: return .coVisitation(because: catalog.items[Int(candidate.coVisitationSource)].id)
+        case 1: return .followedCreator(catalog.items[Int(ranked.item)].creator)
+        case 2 where candidate.favouriteTagIndex >= 0: return .favouriteTag(catalog.tags[Int(candidate.favouriteTagIndex)])
+        case 3: return .trending
+        default: return .popular
+        }
     }
 }

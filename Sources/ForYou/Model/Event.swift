@@ -27,17 +27,20 @@ public struct Event: Hashable, Sendable {
     public var user: UserID
     /// The item acted on; `nil` only for a `follow` that names a creator directly.
     public var item: ItemID?
-    /// The creator followed, for `follow` events; resolved from `item` when the client named an item.
+    /// The item's creator when the event happened, or the creator followed by a `follow` that names
+    /// no item.
     public var creator: CreatorID?
     public var type: EventType
     /// When it happened (client time, at most one day in the future of the server's clock).
     public var at: Timestamp
-    /// Milliseconds watched; present for `view` events.
+    /// Milliseconds watched; present for `view` events, optional for `skip`.
     public var watchMilliseconds: Int64?
+    /// The item's duration when the event happened: the denominator of a view's completion.
+    public var itemDurationMilliseconds: Int64?
 
     public init(
         id: EventID, user: UserID, item: ItemID?, creator: CreatorID? = nil, type: EventType, at: Timestamp,
-        watchMilliseconds: Int64? = nil
+        watchMilliseconds: Int64? = nil, itemDurationMilliseconds: Int64? = nil
     ) {
         self.id = id
         self.user = user
@@ -46,6 +49,7 @@ public struct Event: Hashable, Sendable {
         self.type = type
         self.at = at
         self.watchMilliseconds = watchMilliseconds
+        self.itemDurationMilliseconds = itemDurationMilliseconds
     }
 }
 
@@ -61,6 +65,8 @@ public struct EventInput: Sendable {
     public var watchMilliseconds: Int64?
     /// A field whose JSON value had the wrong type, with the rule it broke; set by decoders.
     public var malformedField: (field: String, rule: String)?
+    /// A field the API does not know; set by decoders.
+    public var unknownField: String?
 
     public init(
         id: String? = nil, user: String? = nil, item: String? = nil, creator: String? = nil, type: String? = nil,

@@ -16,8 +16,13 @@ public enum IdentifierRules {
         if count > maximumBytes {
             throw ForYouError(.invalidID, "`\(field)` must be at most \(maximumBytes) bytes of UTF-8, got \(count)")
         }
-        if value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-            throw ForYouError(.invalidID, "`\(field)` must not contain control characters")
+        // C0 controls and DEL are single bytes; C1 controls (U+0080...U+009F) are encoded as 0xC2 0x80...0x9F.
+        var previous: UInt8 = 0
+        for byte in value.utf8 {
+            if byte < 0x20 || byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) {
+                throw ForYouError(.invalidID, "`\(field)` must not contain control characters")
+            }
+            previous = byte
         }
     }
 }

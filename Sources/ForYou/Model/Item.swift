@@ -44,6 +44,8 @@ public struct ItemInput: Sendable {
     public var publishedAt: String?
     /// A field whose JSON value had the wrong type, with the rule it broke; set by decoders.
     public var malformedField: (field: String, rule: String)?
+    /// A field the API does not know; set by decoders.
+    public var unknownField: String?
 
     public init(
         id: String? = nil, creator: String? = nil, tags: [String]? = nil, durationMilliseconds: Int64? = nil,

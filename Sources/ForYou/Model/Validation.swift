@@ -16,11 +16,16 @@ extension ValidationRules {
     /// Validates one event.
     /// - Parameters:
     ///   - now: the server's clock, for the future-skew rule and as the default `at`.
-    ///   - creatorOf: the creator of a catalogued item, or `nil` when the item is unknown.
+    ///   - catalogue: the catalogued item with an id, or `nil` when the item is unknown. The event keeps
+    ///     the item's creator and duration as they were, so replaying the log gives the same weights
+    ///     even after the item is re-upserted.
     /// - Throws: a record-level ``ForYouError`` naming the field.
     public func validate(
-        _ input: EventInput, now: Timestamp, creatorOf: (ItemID) -> CreatorID?
+        _ input: EventInput, now: Timestamp, catalogue: (ItemID) -> Item?
     ) throws(ForYouError) -> Event {
+        if let unknown = input.unknownField {
+            throw ForYouError(.unknownField, "`\(unknown)` is not a field of an event (fields: id, user, item, creator, type, at, watch_ms)")
+        }
         if let malformed = input.malformedField {
             throw ForYouError(.invalidValue, "`\(malformed.field)` \(malformed.rule)")
         }
@@ -49,13 +54,21 @@ extension ValidationRules {
         }
         var item: ItemID?
         var creator: CreatorID?
+        var duration: Int64?
+        if input.creator != nil && type != .follow {
+            throw ForYouError(.invalidValue, "`creator` is only allowed on follow events")
+        }
         if let rawItem = input.item {
             let itemID = try ItemID(validating: rawItem, field: "item")
-            guard let itemCreator = creatorOf(itemID) else {
+            guard let catalogued = catalogue(itemID) else {
                 throw ForYouError(.unknownItem, "`item` names an item that was never upserted (PUT /v1/items first)")
             }
+            if let rawCreator = input.creator, rawCreator != catalogued.creator.rawValue {
+                throw ForYouError(.invalidValue, "`creator` must be the item's creator when both are given; send one of them")
+            }
             item = itemID
-            if type == .follow { creator = itemCreator }
+            creator = catalogued.creator
+            duration = catalogued.durationMilliseconds
         } else if type == .follow {
             guard let rawCreator = input.creator else {
                 throw ForYouError(.missingField, "`item` or `creator` is required for a follow")
@@ -66,6 +79,9 @@ extension ValidationRules {
         }
         var watch: Int64?
         if let rawWatch = input.watchMilliseconds {
+            guard type == .view || type == .skip else {
+                throw ForYouError(.invalidValue, "`watch_ms` is only allowed on view and skip events")
+            }
             guard rawWatch >= 0 else { throw ForYouError(.invalidValue, "`watch_ms` must be >= 0") }
             guard rawWatch <= maximumWatchMilliseconds else {
                 throw ForYouError(.invalidValue, "`watch_ms` must be at most \(maximumWatchMilliseconds) (one day)")
@@ -74,12 +90,17 @@ extension ValidationRules {
         } else if type == .view {
             throw ForYouError(.missingField, "`watch_ms` is required for a view")
         }
-        return Event(id: id, user: user, item: item, creator: creator, type: type, at: at, watchMilliseconds: watch)
+        return Event(
+            id: id, user: user, item: item, creator: creator, type: type, at: at, watchMilliseconds: watch,
+            itemDurationMilliseconds: duration)
     }
 
     /// Validates one item.
     /// - Throws: a record-level ``ForYouError`` naming the field.
     public func validate(_ input: ItemInput, now: Timestamp) throws(ForYouError) -> Item {
+        if let unknown = input.unknownField {
+            throw ForYouError(.unknownField, "`\(unknown)` is not a field of an item (fields: id, creator, tags, duration_ms, language, published_at)")
+        }
         if let malformed = input.malformedField {
             throw ForYouError(.invalidValue, "`\(malformed.field)` \(malformed.rule)")
         }
@@ -102,7 +123,8 @@ extension ValidationRules {
             throw ForYouError(.invalidValue, "`duration_ms` must be in 1...\(Item.maximumDurationMilliseconds) (one day)")
         }
         let language = input.language ?? ""
-        guard language.utf8.count <= 35, language.utf8.allSatisfy({ $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }) else {
+        let languageIsTag = language.utf8.allSatisfy { $0 == 45 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) }
+        guard language.utf8.count <= 35, languageIsTag else {
             throw ForYouError(.invalidValue, "`language` must be a language tag such as en or pt-BR (letters, digits, '-', at most 35 bytes)")
         }
         let publishedAt: Timestamp

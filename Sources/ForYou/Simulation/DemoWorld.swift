@@ -21,7 +21,9 @@ public struct DemoWorld: Sendable {
         public var users: Int
         /// Mean number of sessions per user; each session shows 10...30 items.
         public var sessionsPerUser: Int
+        /// - Precondition: every count is at least 1.
         public init(creators: Int, items: Int, users: Int, sessionsPerUser: Int) {
+            precondition(creators >= 1 && items >= 1 && users >= 1 && sessionsPerUser >= 1, "a demo world needs at least one of everything")
             self.creators = creators
             self.items = items
             self.users = users
@@ -105,7 +107,8 @@ public struct DemoWorld: Sendable {
         for u in 0..<size.users {
             let user = "u\(u)"
             var favourites: [Int] = []
-            let favouriteCount = 2 + Int(random.next() % 2)
+            let tagsInUse = byTag.filter { !$0.isEmpty }.count
+            let favouriteCount = min(2 + Int(random.next() % 2), tagsInUse)
             while favourites.count < favouriteCount {
                 let t = pick(tagWeights, &random)
                 if !favourites.contains(t) && !byTag[t].isEmpty { favourites.append(t) }

@@ -68,10 +68,14 @@ struct EngagementState {
     }
 
     private mutating func bump(_ a: Int32, _ b: Int32, by amount: Float) {
-        var row = coVisitation[a, default: [:]]
-        let value = row[b, default: 0] + amount
-        if value <= 1e-6 { row[b] = nil } else { row[b] = value }
-        coVisitation[a] = row.isEmpty ? nil : row
+        // Mutated in place through the subscripts: copying a row out and back would copy it each time.
+        let value = (coVisitation[a]?[b] ?? 0) + amount
+        if value > 1e-6 {
+            coVisitation[a, default: [:]][b] = value
+        } else if coVisitation[a] != nil {
+            coVisitation[a]![b] = nil
+            if coVisitation[a]!.isEmpty { coVisitation[a] = nil }
+        }
     }
 
     /// Moves the landmark forward to `time`, scaling every value so the ordering is unchanged.

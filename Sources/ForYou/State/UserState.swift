@@ -15,10 +15,15 @@ struct UserState {
 
     /// Latest positive items, oldest first, at most `FeedConfiguration.recentPositives`.
     var recent: [RecentPositive] = []
-    /// Tag index → affinity; decays by `affinityDecay` per event so recent taste dominates.
+    /// Tag index → affinity, stored multiplied by `affinityScale`. Every affinity decays by
+    /// `affinityDecay` per event so recent taste dominates; instead of touching every entry, new weight
+    /// is added multiplied by a growing scale (forward decay). Readers only compare affinities with
+    /// each other (ratios), so the scale cancels out.
     var tagAffinity: [Int32: Float] = [:]
-    /// Creator index → affinity, decayed like tags.
+    /// Creator index → affinity, scaled like tags.
     var creatorAffinity: [Int32: Float] = [:]
+    /// The current multiplier of new affinity.
+    var affinityScale: Float = 1
     var followedCreators: Set<Int32> = []
     var blockedItems: Set<Int32> = []
     var blockedCreators: Set<Int32> = []
@@ -33,12 +38,17 @@ struct UserState {
     static let affinityDecay: Float = 0.98
 
     /// Folds an event's weight into the tag and creator affinities.
-    mutating func learnAffinity(weight: Float, tags: [Int32], creator: Int32) {
+    /// - Complexity: O(t) for t tags of the item; O(k) for k known tags and creators once per ~600 events.
+    mutating func learnAffinity(weight: Float, tags: [Int32], creator: Int32?) {
         guard weight != 0 else { return }
-        for key in tagAffinity.keys { tagAffinity[key]! *= Self.affinityDecay }
-        for key in creatorAffinity.keys { creatorAffinity[key]! *= Self.affinityDecay }
-        for tag in tags { tagAffinity[tag, default: 0] += weight }
-        creatorAffinity[creator, default: 0] += weight
+        affinityScale /= Self.affinityDecay
+        if affinityScale > 1e6 {
+            for key in tagAffinity.keys { tagAffinity[key]! /= affinityScale }
+            for key in creatorAffinity.keys { creatorAffinity[key]! /= affinityScale }
+            affinityScale = 1
+        }
+        for tag in tags { tagAffinity[tag, default: 0] += weight * affinityScale }
+        if let creator { creatorAffinity[creator, default: 0] += weight * affinityScale }
     }
 
     /// Appends a positive item to the recent list, dropping the oldest beyond `limit`.

@@ -15,7 +15,9 @@ struct ErasureTests {
     @Test func erasingAUserLeavesTheStateAsIfTheyHadNeverBeen() async throws {
         let withUser = try await FeedFixture()
         _ = try await withUser.engine.ingest(events(of: "x") + events(of: "y"))
+        _ = try await withUser.engine.feed(for: "x", count: 5)
         let erased = try await withUser.engine.erase(user: "x")
+        #expect(try await withUser.store.served(since: Timestamp(milliseconds: 0)).isEmpty)
         #expect(erased == 5)
         #expect(try await withUser.store.events(of: UserID(trusted: "x")).isEmpty)
 

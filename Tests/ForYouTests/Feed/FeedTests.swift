@@ -115,8 +115,10 @@ struct FeedTests {
     @Test func countOutsideOneToHundredIsRefused() async throws {
         let fixture = try await FeedFixture()
         for count in [0, -1, 101] {
-            await #expect(throws: ForYouError.self) { try await fixture.engine.feed(for: "u", count: count) }
+            let error = await #expect(throws: ForYouError.self) { try await fixture.engine.feed(for: "u", count: count) }
+            #expect(error?.code == .invalidArgument)
         }
-        await #expect(throws: ForYouError.self) { try await fixture.engine.feed(for: "", count: 5) }
+        let error = await #expect(throws: ForYouError.self) { try await fixture.engine.feed(for: "", count: 5) }
+        #expect(error?.code == .invalidID)
     }
 }

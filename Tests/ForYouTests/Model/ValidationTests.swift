@@ -7,11 +7,16 @@ struct ValidationTests {
     let rules = ValidationRules()
     let now = Timestamp(rfc3339: "2026-11-26T08:00:00Z")!
 
-    func creator(_ item: ItemID) -> CreatorID? { item.rawValue.hasPrefix("v") ? CreatorID(trusted: "c-" + item.rawValue) : nil }
+    func catalogue(_ item: ItemID) -> Item? {
+        guard item.rawValue.hasPrefix("v") else { return nil }
+        return Item(
+            id: item, creator: CreatorID(trusted: "c-" + item.rawValue), tags: [], durationMilliseconds: 20_000, language: "",
+            publishedAt: Timestamp(milliseconds: 0))
+    }
 
     func code(_ input: EventInput) -> ForYouError.Code? {
         do {
-            _ = try rules.validate(input, now: now, creatorOf: creator)
+            _ = try rules.validate(input, now: now, catalogue: catalogue)
             return nil
         } catch {
             return error.code
@@ -19,16 +24,18 @@ struct ValidationTests {
     }
 
     @Test func acceptsAValidViewAndDefaultsTheTimeToNow() throws {
-        let event = try rules.validate(EventInput(id: "e1", user: "u1", item: "v1", type: "view", watchMilliseconds: 5_000), now: now, creatorOf: creator)
+        let event = try rules.validate(EventInput(id: "e1", user: "u1", item: "v1", type: "view", watchMilliseconds: 5_000), now: now, catalogue: catalogue)
         #expect(event.at == now)
         #expect(event.watchMilliseconds == 5_000)
         #expect(event.type == .view)
+        #expect(event.creator == CreatorID(trusted: "c-v1"))
+        #expect(event.itemDurationMilliseconds == 20_000)
     }
 
     @Test func followOfAnItemResolvesItsCreator() throws {
-        let event = try rules.validate(EventInput(id: "e1", user: "u1", item: "v9", type: "follow"), now: now, creatorOf: creator)
+        let event = try rules.validate(EventInput(id: "e1", user: "u1", item: "v9", type: "follow"), now: now, catalogue: catalogue)
         #expect(event.creator == CreatorID(trusted: "c-v9"))
-        let direct = try rules.validate(EventInput(id: "e2", user: "u1", creator: "c7", type: "follow"), now: now, creatorOf: creator)
+        let direct = try rules.validate(EventInput(id: "e2", user: "u1", creator: "c7", type: "follow"), now: now, catalogue: catalogue)
         #expect(direct.creator == CreatorID(trusted: "c7") && direct.item == nil)
     }
 
@@ -58,11 +65,19 @@ struct ValidationTests {
         #expect(code(with { $0.at = "2026-11-27T08:00:01Z" }) == .timestampInFuture)
         #expect(code(with { $0.at = "2026-11-27T08:00:00Z" }) == nil)  // exactly one day ahead is allowed
         #expect(code(with { $0.item = "unknown" }) == .unknownItem)
+        #expect(code(with { $0.user = "bad\u{85}id" }) == .invalidID)  // a C1 control character
+        #expect(code(with { $0.user = "ünïcödé 用户" }) == nil)
+        #expect(code(with { $0.creator = "c-v1" }) == .invalidValue)  // creator on a like
+        #expect(code(with { $0.watchMilliseconds = 5_000 }) == .invalidValue)  // watch_ms on a like
+        #expect(code(with { $0.type = "skip"; $0.watchMilliseconds = 800 }) == nil)
+        #expect(code(with { $0.type = "follow"; $0.creator = "someone-else" }) == .invalidValue)
+        #expect(code(with { $0.type = "follow"; $0.creator = "c-v1" }) == nil)
+        #expect(code(with { $0.unknownField = "timestamp" }) == .unknownField)
     }
 
     @Test func messagesNameTheField() {
         do {
-            _ = try rules.validate(EventInput(id: "e1", user: "u1", item: "v1", type: "view", watchMilliseconds: -5), now: now, creatorOf: creator)
+            _ = try rules.validate(EventInput(id: "e1", user: "u1", item: "v1", type: "view", watchMilliseconds: -5), now: now, catalogue: catalogue)
             Issue.record("expected a rejection")
         } catch {
             #expect(error.message.contains("`watch_ms`"))
@@ -90,6 +105,9 @@ struct ValidationTests {
         #expect(itemCode { $0.tags = Array(repeating: "t", count: 33) } == .invalidValue)
         #expect(itemCode { $0.tags = [""] } == .invalidID)
         #expect(itemCode { $0.language = "en gb" } == .invalidValue)
+        #expect(itemCode { $0.language = "en_GB" } == .invalidValue)
+        #expect(itemCode { $0.language = "pt-BR" } == nil)
+        #expect(itemCode { $0.unknownField = "title" } == .unknownField)
         #expect(itemCode { $0.publishedAt = "soon" } == .invalidTimestamp)
         #expect(itemCode { $0.publishedAt = "2026-12-01T00:00:00Z" } == .timestampInFuture)
     }

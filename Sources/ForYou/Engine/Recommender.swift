@@ -23,7 +23,7 @@ public final class Recommender: Sendable {
     public let configuration: Configuration
     let store: any ForYouStore
     let clock: any WallClock
-    let state: Mutex<EngineState>
+    let state: StateLock<EngineState>
     let counters = Mutex(Statistics())
     /// Serialises durable writes with the state updates that follow them (ingest, upsert, erase), so
     /// the state changes in log order and is rebuilt identically on reopen.
@@ -35,7 +35,7 @@ public final class Recommender: Sendable {
         self.store = store
         self.configuration = configuration
         self.clock = clock
-        self.state = Mutex(state)
+        self.state = StateLock(state)
     }
 
     /// Opens the engine on a store, rebuilding all derived state from it.

@@ -45,7 +45,7 @@ extension EngineState {
                 pool.shuffle(using: &random)
                 exploration = Array(pool.prefix(explorationSlots))
             }
-            ranked = score(candidates, user: user)
+            ranked = score(candidates, user: user, keep: max(64, count * 8))
         }
 
         var entries: [FeedEntry] = []
@@ -97,8 +97,9 @@ extension EngineState {
         return entries
     }
 
-    /// Combines the sources into one score per candidate, best first (ties by item index).
-    private func score(_ candidates: [Int32: Candidate], user: UserState) -> [RankedCandidate] {
+    /// Combines the sources into one score per candidate and keeps the best `keep`, best first (ties by
+    /// item index). Diversification picks at most `count` of them, passing over a few per pick.
+    private func score(_ candidates: [Int32: Candidate], user: UserState, keep: Int) -> [RankedCandidate] {
         let feed = configuration.feed
         var maximumCoVisitation: Float = 0
         var maximumPopular: Float = 0
@@ -108,8 +109,9 @@ extension EngineState {
         }
         let tagScale = user.tagAffinity.values.reduce(0) { max($0, abs($1)) }
         let creatorScale = user.creatorAffinity.values.reduce(0) { max($0, abs($1)) }
-        var ranked: [RankedCandidate] = []
-        ranked.reserveCapacity(candidates.count)
+        var best = TopK(keep)
+        var scored: [Int32: (score: Float, strongestSource: UInt8)] = [:]
+        scored.reserveCapacity(candidates.count)
         for (item, candidate) in candidates {
             let i = Int(item)
             let parts: (Float, Float, Float, Float, Float) = (
@@ -132,10 +134,12 @@ extension EngineState {
             }
             if creatorScale > 0 { affinity += (user.creatorAffinity[catalog.creatorOfItem[i]] ?? 0) / creatorScale }
             let total = parts.0 + parts.1 + parts.2 + parts.3 + parts.4 + feed.affinityWeight * affinity / 2
-            ranked.append(RankedCandidate(item: item, score: total, strongestSource: strongest, candidate: candidate))
+            best.insert(item, score: total)
+            scored[item] = (total, strongest)
         }
-        ranked.sort { $0.score > $1.score || ($0.score == $1.score && $0.item < $1.item) }
-        return ranked
+        return best.sorted().map { item, score in
+            RankedCandidate(item: item, score: score, strongestSource: scored[item]!.strongestSource, candidate: candidates[item]!)
+        }
     }
 
     /// The reason of a chosen candidate: its strongest source, with the signal behind it.

@@ -116,6 +116,13 @@ extension SQLiteStore {
         }
     }
 
+    public func pruneServed(before: Timestamp) async throws -> Int {
+        try await write(servedDatabase) { db in
+            try db.execute(sql: "DELETE FROM served WHERE at < ?", arguments: [before.milliseconds])
+            return db.changesCount
+        }
+    }
+
     public func eraseServed(of user: UserID) async throws -> Int {
         try await write(servedDatabase) { db in
             try db.execute(sql: "DELETE FROM served WHERE user = ?", arguments: [user.rawValue])

@@ -54,5 +54,9 @@ public final class FaultyStore: ForYouStore {
     }
     public func served(since: Timestamp) async throws -> [ServedRecord] { try await inner.served(since: since) }
     public func eraseServed(of user: UserID) async throws -> Int { try await inner.eraseServed(of: user) }
+    public func pruneServed(before: Timestamp) async throws -> Int {
+        try failIfAsked()
+        return try await inner.pruneServed(before: before)
+    }
     public func compact() async throws {}
 }

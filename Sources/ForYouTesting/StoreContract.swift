@@ -21,6 +21,7 @@ public enum StoreContract {
         ("pages replay in append order", pagesReplayInAppendOrder),
         ("events of a user, and erasing them", eventsOfUserAndErasure),
         ("served history since a time, and erasing it", servedHistory),
+        ("pruning served history keeps what is recent", pruningServedHistory),
         ("compaction keeps everything not erased", compactionKeepsData),
     ]
 
@@ -108,6 +109,16 @@ public enum StoreContract {
         try expect(erased == 2, "erased \(erased) served records, expected 2")
         let left = try await store.served(since: t0)
         try expect(left == [records[1]], "served left: \(left)")
+    }
+
+    static func pruningServedHistory(_ store: any ForYouStore) async throws {
+        let u1 = UserID(trusted: "u1")
+        let records = (0..<5).map { ServedRecord(user: u1, item: ItemID(trusted: "i\($0)"), at: t0.advanced(byMilliseconds: Int64($0) * 10)) }
+        try await store.record(records)
+        let pruned = try await store.pruneServed(before: t0.advanced(byMilliseconds: 20))
+        try expect(pruned == 2, "pruned \(pruned) records, expected 2")
+        let left = try await store.served(since: Timestamp(milliseconds: 0))
+        try expect(left == Array(records.dropFirst(2)), "served left after pruning: \(left)")
     }
 
     static func compactionKeepsData(_ store: any ForYouStore) async throws {

@@ -14,14 +14,24 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "The port to listen on (0 picks a free port).")
     var port = 8080
 
+    @Option(help: "The least severe log level written to standard error: trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "notice"
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \(logLevel)")
+        }
     }
 
     /// Runs the API until SIGTERM or SIGINT.
     /// - Parameter ready: called with the bound port once the server accepts connections.
     func run(engine: Recommender, dataFolder: String, ready: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let logger = Logger(label: "foryou")
+        let logger = {
+            var logger = Logger(label: "foryou")
+            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
+            return logger
+        }()
         let host = self.host
         let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger) { port in
             let sizes = engine.sizes

@@ -25,6 +25,18 @@ struct UsersAndOperationsRouteTests {
         #expect(try await fixture.store.count() == 1)
     }
 
+    @Test func erasingAnUnknownUserSucceedsAndABadIDIsRefused() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            let unknown = try await client.send(.delete, "/v1/users/never-seen")
+            #expect(unknown.status == .ok)
+            #expect(try unknown.decoded(ErasureResponse.self).eventsDeleted == 0)
+            let bad = try await client.send(.delete, "/v1/users/\(String(repeating: "x", count: 257))")
+            #expect(bad.status == .badRequest)
+            #expect(try bad.error().code == "invalid_id")
+        }
+    }
+
     @Test func healthzAnswersOK() async throws {
         let fixture = try await APIFixture()
         try await fixture.app.test(.router) { client in

@@ -24,6 +24,7 @@ struct CommandParsingTests {
         #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--port", "70000"]) }
         #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--port=-1"]) }
         #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--port", "http"]) }
+        #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--log-level", "loud"]) }
     }
 
     @Test func everySubcommandHasHelp() {

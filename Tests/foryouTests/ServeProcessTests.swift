@@ -73,6 +73,7 @@ struct ServeProcessTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let server = try await ServerProcess(dataFolder: folder)
         #expect(server.log.contains("foryou ready: listening on http://127.0.0.1:\(server.port)"))
+        #expect(server.log.split(separator: "\n").count == 1, "serve logs one line when ready: \(server.log)")
 
         let second = try ServerProcess.run(["serve", "--data", folder, "--port", "0"])
         #expect(second.status == 1)

@@ -38,7 +38,8 @@ public final class Recommender: Sendable {
         self.state = StateLock(state)
     }
 
-    /// Opens the engine on a store, rebuilding all derived state from it.
+    /// Opens the engine on a store, rebuilding all derived state from it, and prunes served history
+    /// older than the no-repeat window.
     /// - Complexity: O(E + S) for E logged events and S served records within the no-repeat window.
     /// - Throws: ``ForYouError/Code/invalidArgument`` for a bad configuration; store errors.
     public static func open(
@@ -54,7 +55,9 @@ public final class Recommender: Sendable {
             for event in page.events { state.apply(event) }
             position = page.lastPosition
         }
+        // Served history older than the no-repeat window has no use: drop it, then replay the rest.
         let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
+        _ = try await store.pruneServed(before: since)
         state.markServed(try await store.served(since: since))
         return Recommender(store: store, configuration: configuration, clock: clock, state: state)
     }

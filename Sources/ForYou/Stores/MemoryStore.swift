@@ -83,6 +83,14 @@ public final class MemoryStore: ForYouStore {
         }
     }
 
+    public func pruneServed(before: Timestamp) async throws -> Int {
+        state.withLock { s in
+            let count = s.served.count
+            s.served.removeAll { $0.at < before }
+            return count - s.served.count
+        }
+    }
+
     public func compact() async throws {}
 }
 

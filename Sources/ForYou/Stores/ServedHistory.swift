@@ -23,4 +23,6 @@ public protocol ServedHistory: Sendable {
     func served(since: Timestamp) async throws -> [ServedRecord]
     /// Deletes every record of `user`; returns how many were deleted.
     func eraseServed(of user: UserID) async throws -> Int
+    /// Deletes every record older than `before` (outside the no-repeat window); returns how many.
+    func pruneServed(before: Timestamp) async throws -> Int
 }

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// A model that scores every catalogue item for a user from the user's ordered history.
+///
+/// Items are dense indices `0..<itemCount`; histories are oldest first.
+public protocol SequentialModel: Sendable {
+    /// A short name for reports, with the hyperparameters that matter.
+    var name: String { get }
+    /// Fits the model on users' ordered histories.
+    mutating func fit(sequences: [[Int32]], itemCount: Int)
+    /// Writes a score for every item into `scores` (length `itemCount`); higher ranks first.
+    func score(history: [Int32], into scores: inout [Float])
+}
+
+extension SequentialModel {
+    /// The `count` best items for a history, excluding the items in it; ties by lower index.
+    /// - Complexity: O(N log count) for N items.
+    public func recommend(history: [Int32], count: Int, itemCount: Int) -> [(item: Int32, score: Float)] {
+        var scores = [Float](repeating: 0, count: itemCount)
+        score(history: history, into: &scores)
+        for item in history { scores[Int(item)] = -.infinity }
+        var top = TopK(min(count, itemCount))
+        for (index, value) in scores.enumerated() where value > -.infinity { top.insert(Int32(index), score: value) }
+        return top.sorted().map { ($0.element, $0.score) }
+    }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import ForYou
+import Foundation
+
+/// `foryou recommend`: the batch interface of PROTOCOL.md, how outsiders evaluate ForYou.
+struct RecommendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recommend",
+        abstract: "Train on an interactions file alone and write the top items for each listed user.",
+        discussion: """
+            Hyperparameters are chosen on an inner leave-last-out split of --interactions (nothing else \
+            is read), then the model is refitted on all of it. Writes user,rank,item,score with a \
+            header, excluding each user's items in --interactions. Users unknown to it get the most \
+            popular items.
+            """
+    )
+
+    @Option(help: "Training interactions (CSV user,item,timestamp, or MovieLens u.data / ratings.dat).")
+    var interactions: String
+
+    @Option(help: "The users to recommend for, one id a line.")
+    var users: String
+
+    @Option(help: "Items per user.")
+    var count = 20
+
+    @Option(help: "Where to write user,rank,item,score.")
+    var output: String
+
+    @Option(help: "The interactions file's format: auto (from the name), udata, dat or csv.")
+    var format = "auto"
+
+    func validate() throws {
+        guard (1...10_000).contains(count) else { throw ValidationError("--count must be in 1...10000, got \(count)") }
+        guard format == "auto" || InteractionFormat(rawValue: format) != nil else {
+            throw ValidationError("--format must be auto, udata, dat or csv; got \(format)")
+        }
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let started = ContinuousClock.now
+            let all = InteractionSequences(try InteractionFile.read(interactions, format: format))
+            guard let userText = FileManager.default.contents(atPath: users).map({ String(decoding: $0, as: UTF8.self) }) else {
+                throw ForYouError(.invalidArgument, "cannot read the users file \(users)")
+            }
+            let wanted = userText.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            printError("\(all.users.count) users and \(all.items.count) items in \(interactions); \(wanted.count) users to recommend for")
+
+            let inner = LeaveLastOutSplit(all)
+            var configuration = ItemTransitionModel.Configuration()
+            if inner.users.count >= 10 {
+                printError("choosing hyperparameters on an inner leave-last-out split (\(inner.users.count) users)")
+                configuration = await OfflineEvaluation.select(on: inner) { printError("  \($0)") }.chosen
+            }
+            var model = ItemTransitionModel(configuration: configuration)
+            model.fit(sequences: all.sequences, itemCount: all.items.count)
+            printError("fitted \(model.name) on all \(all.users.count) users")
+            var popular = PopularityModel()
+            popular.fit(sequences: all.sequences, itemCount: all.items.count)
+            let coldStart = popular.recommend(history: [], count: count, itemCount: all.items.count)
+
+            let index = Dictionary(uniqueKeysWithValues: all.users.enumerated().map { ($1, $0) })
+            var csv = "user,rank,item,score\n"
+            for user in wanted {
+                let ranked = index[user].map { model.recommend(history: all.sequences[$0], count: count, itemCount: all.items.count) } ?? coldStart
+                for (rank, entry) in ranked.enumerated() { csv += "\(user),\(rank + 1),\(all.items[Int(entry.item)]),\(entry.score)\n" }
+            }
+            try csv.write(toFile: output, atomically: true, encoding: .utf8)
+            printError("wrote \(output) in \(ContinuousClock.now - started)")
+        }
+    }
+}

@@ -3,6 +3,7 @@
 import ArgumentParser
 import ForYou
 import ForYouSQLite
+import Foundation
 
 /// `foryou demo`: a generated short-video world, loaded and served, with ready-to-run curl examples.
 struct DemoCommand: AsyncParsableCommand {
@@ -22,9 +23,18 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The seed of the generated world.")
     var seed: UInt64 = 42
 
+    @Option(help: "Write the world's positive engagements (views of at least half the video, likes, shares, comments, follows) as a user,item,timestamp CSV for `foryou eval`, and exit without serving.")
+    var exportInteractions: String?
+
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
+        if let path = exportInteractions {
+            let world = DemoWorld.generate(seed: seed, now: SystemWallClock().now())
+            try world.positiveInteractionsCSV().write(toFile: path, atomically: true, encoding: .utf8)
+            printError("wrote \(path)")
+            return
+        }
         try await reportingErrors {
             let store = try SQLiteStore(directory: data)
             let engine = try await Recommender.open(store: store)

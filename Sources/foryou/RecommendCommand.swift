@@ -49,17 +49,19 @@ struct RecommendCommand: AsyncParsableCommand {
             let wanted = userText.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             printError("\(all.users.count) users and \(all.items.count) items in \(interactions); \(wanted.count) users to recommend for")
 
+            let fitStarted = ContinuousClock.now
             let inner = LeaveLastOutSplit(all)
-            var configuration = ItemTransitionModel.Configuration()
+            var model = BlendModel(transitions: .init(), als: .init(), transitionsWeight: 0.5)
             if inner.users.count >= 10 {
                 printError("choosing hyperparameters on an inner leave-last-out split (\(inner.users.count) users)")
-                configuration = await OfflineEvaluation.select(on: inner) { printError("  \($0)") }.chosen
+                model = await OfflineEvaluation.selectDefaultModel(on: inner) { printError("  \($0)") }
             }
-            var model = ItemTransitionModel(configuration: configuration)
-            model.fit(sequences: all.sequences, itemCount: all.items.count)
+            await model.fit(sequences: all.sequences, itemCount: all.items.count)
+            let fitSeconds = BenchCommand.seconds(ContinuousClock.now - fitStarted)
             printError("fitted \(model.name) on all \(all.users.count) users")
+            printError("fit seconds: \(String(format: "%.3f", fitSeconds)) (hyperparameter selection and final fit)")
             var popular = PopularityModel()
-            popular.fit(sequences: all.sequences, itemCount: all.items.count)
+            await popular.fit(sequences: all.sequences, itemCount: all.items.count)
             let coldStart = popular.recommend(history: [], count: count, itemCount: all.items.count)
 
             let index = Dictionary(uniqueKeysWithValues: all.users.enumerated().map { ($1, $0) })

@@ -3,6 +3,9 @@
 // PROTOCOL.md steps 5 to 7: choose hyperparameters on train → validation only, refit on train +
 // validation, rank the whole catalogue for the test target (items in the fitting input excluded, ties
 // by lower item id), and score. Ranking is spread over `threads` tasks; results do not depend on it.
+//
+// Selection of the default model (`selectDefaultModel`): the transition model's configuration among
+// `transitionCandidates`, then the blend weight with ALS among `blendWeights`, each by validation NDCG@10.
 
 /// Runs the offline protocol on a split.
 public enum OfflineEvaluation {
@@ -26,28 +29,16 @@ public enum OfflineEvaluation {
         }
     }
 
-    /// One candidate's validation score during model selection.
-    public struct Trial: Sendable {
-        public var configuration: ItemTransitionModel.Configuration
-        public var validation: RankingMetrics
+    /// Fits a model on `train` and scores it on the validation targets.
+    public static func validate(_ model: some SequentialModel, on split: LeaveLastOutSplit, threads: Int = 2) async -> RankingMetrics {
+        var model = model
+        await model.fit(sequences: split.train, itemCount: split.items.count)
+        let rankings = await rank(model, histories: split.train, itemCount: split.items.count, threads: threads)
+        return RankingMetrics(rankings: rankings, targets: split.validation, catalogueSize: split.items.count)
     }
 
-    /// The result of the full protocol for one model family.
-    public struct Report: Sendable {
-        /// Every configuration tried on train → validation.
-        public var trials: [Trial]
-        /// The configuration with the best validation NDCG@10 (first in `candidates` on a tie).
-        public var chosen: ItemTransitionModel.Configuration
-        /// The chosen model, refitted on train + validation, scored on the test targets.
-        public var test: RankingMetrics
-        /// The test rankings, per user of the split, for writing out and cross-checking.
-        public var testRankings: [[Int32]]
-        /// Seconds spent fitting (selection and the final fit), wall clock.
-        public var fitSeconds: Double
-    }
-
-    /// The item-transition configurations tried by default: two transition windows × three history lengths.
-    public static let defaultCandidates: [ItemTransitionModel.Configuration] = [
+    /// The transition configurations tried: two transition windows × three history lengths.
+    public static let transitionCandidates: [ItemTransitionModel.Configuration] = [
         .init(window: 5, stepDecay: 0.7, historyLength: 5, historyDecay: 0.5),
         .init(window: 3, stepDecay: 0.5, historyLength: 3, historyDecay: 0.6),
         .init(window: 3, stepDecay: 0.5, historyLength: 5, historyDecay: 0.5),
@@ -56,52 +47,93 @@ public enum OfflineEvaluation {
         .init(window: 5, stepDecay: 0.7, historyLength: 10, historyDecay: 0.7),
     ]
 
-    /// Chooses among `candidates` on the validation targets.
-    public static func select(
-        on split: LeaveLastOutSplit, candidates: [ItemTransitionModel.Configuration] = defaultCandidates, threads: Int = 2,
-        progress: (String) -> Void = { _ in }
-    ) async -> (chosen: ItemTransitionModel.Configuration, trials: [Trial]) {
-        var trials: [Trial] = []
-        for configuration in candidates {
-            var model = ItemTransitionModel(configuration: configuration)
-            model.fit(sequences: split.train, itemCount: split.items.count)
-            let rankings = await rank(model, histories: split.train, itemCount: split.items.count, threads: threads)
-            let metrics = RankingMetrics(rankings: rankings, targets: split.validation, catalogueSize: split.items.count)
-            trials.append(Trial(configuration: configuration, validation: metrics))
-            progress("\(model.name): validation NDCG@10 \(metrics.ndcgAt10.formatted4)")
+    /// The shares of the transition model tried in the blend with ALS.
+    public static let blendWeights: [Float] = [0, 0.2, 0.4, 0.6, 0.8, 1]
+
+    /// Chooses the default model's hyperparameters on `split`'s validation targets only.
+    public static func selectDefaultModel(
+        on split: LeaveLastOutSplit, threads: Int = 2, progress: (String) -> Void = { _ in }
+    ) async -> BlendModel {
+        var bestTransitions = transitionCandidates[0]
+        var bestScore = -1.0
+        for configuration in transitionCandidates {
+            let metrics = await validate(ItemTransitionModel(configuration: configuration), on: split, threads: threads)
+            progress("\(ItemTransitionModel(configuration: configuration).name): validation NDCG@10 \(metrics.ndcgAt10.formatted4)")
+            if metrics.ndcgAt10 > bestScore {
+                bestScore = metrics.ndcgAt10
+                bestTransitions = configuration
+            }
         }
-        let best = trials.enumerated().max { a, b in
-            a.element.validation.ndcgAt10 < b.element.validation.ndcgAt10
-                || (a.element.validation.ndcgAt10 == b.element.validation.ndcgAt10 && a.offset > b.offset)
-        }!
-        return (best.element.configuration, trials)
+        var als = ALSModel.Configuration()
+        als.threads = threads
+        // Both models are fitted once; each weight only re-mixes their scores.
+        var candidate = BlendModel(transitions: bestTransitions, als: als, transitionsWeight: 0.5)
+        await candidate.fit(sequences: split.train, itemCount: split.items.count)
+        var bestWeight: Float = 1
+        bestScore = -1
+        for weight in blendWeights {
+            candidate.transitionsWeight = weight
+            let rankings = await rank(candidate, histories: split.train, itemCount: split.items.count, threads: threads)
+            let metrics = RankingMetrics(rankings: rankings, targets: split.validation, catalogueSize: split.items.count)
+            progress("blend with \(weight.formatted2) transitions: validation NDCG@10 \(metrics.ndcgAt10.formatted4)")
+            if metrics.ndcgAt10 > bestScore {
+                bestScore = metrics.ndcgAt10
+                bestWeight = weight
+            }
+        }
+        return BlendModel(transitions: bestTransitions, als: als, transitionsWeight: bestWeight)
     }
 
-    /// The whole protocol for the item-transition model: select, refit, rank, score.
-    public static func run(
-        on split: LeaveLastOutSplit, candidates: [ItemTransitionModel.Configuration] = defaultCandidates, threads: Int = 2,
-        progress: (String) -> Void = { _ in }
-    ) async -> Report {
+    /// One model's test result.
+    public struct Result: Sendable {
+        public var name: String
+        public var test: RankingMetrics
+        /// Test rankings per user of the split, for writing out and cross-checking.
+        public var rankings: [[Int32]]
+        /// Wall seconds of fitting, including hyperparameter selection where there is any.
+        public var fitSeconds: Double
+    }
+
+    /// Refits `model` on train + validation and scores it on the test targets.
+    public static func test(
+        _ model: some SequentialModel, on split: LeaveLastOutSplit, threads: Int = 2, selectionSeconds: Double = 0
+    ) async -> Result {
+        var model = model
         let start = ContinuousClock.now
-        let (chosen, trials) = await select(on: split, candidates: candidates, threads: threads, progress: progress)
-        var model = ItemTransitionModel(configuration: chosen)
-        let fit = split.fit
-        model.fit(sequences: fit, itemCount: split.items.count)
+        await model.fit(sequences: split.fit, itemCount: split.items.count)
+        let fitSeconds = seconds(since: start) + selectionSeconds
+        let rankings = await rank(model, histories: split.fit, itemCount: split.items.count, threads: threads)
+        let metrics = RankingMetrics(rankings: rankings, targets: split.test, catalogueSize: split.items.count)
+        return Result(name: model.name, test: metrics, rankings: rankings, fitSeconds: fitSeconds)
+    }
+
+    /// The whole protocol: MostPopular, the default model's parts alone, and the default model.
+    public static func run(on split: LeaveLastOutSplit, threads: Int = 2, progress: (String) -> Void = { _ in }) async -> [Result] {
+        let start = ContinuousClock.now
+        let chosen = await selectDefaultModel(on: split, threads: threads, progress: progress)
+        let selection = seconds(since: start)
+        progress("chose \(chosen.name)")
+        var results = [await test(PopularityModel(), on: split, threads: threads)]
+        results.append(await test(chosen.transitions, on: split, threads: threads))
+        results.append(await test(chosen.als, on: split, threads: threads))
+        var final = await test(chosen, on: split, threads: threads, selectionSeconds: selection)
+        final.name = "ForYou default: " + final.name
+        results.append(final)
+        return results
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
-        let rankings = await rank(model, histories: fit, itemCount: split.items.count, threads: threads)
-        let test = RankingMetrics(rankings: rankings, targets: split.test, catalogueSize: split.items.count)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return Report(trials: trials, chosen: chosen, test: test, testRankings: rankings, fitSeconds: seconds)
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 }
 
 extension Double {
     /// Four decimals, without Foundation.
     public var formatted4: String {
-        let scaled = (self * 10_000).rounded()
-        let whole = Int(scaled) / 10_000
-        let fraction = abs(Int(scaled)) % 10_000
+        let scaled = Int((self * 10_000).rounded())
+        let fraction = abs(scaled) % 10_000
         let digits = String(fraction)
-        return "\(self < 0 && whole == 0 ? "-" : "")\(whole).\(String(repeating: "0", count: 4 - digits.count))\(digits)"
+        return "\(scaled < 0 ? "-" : "")\(abs(scaled) / 10_000).\(String(repeating: "0", count: 4 - digits.count))\(digits)"
     }
 }

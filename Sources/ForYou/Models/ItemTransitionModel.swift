@@ -49,7 +49,7 @@ public struct ItemTransitionModel: SequentialModel {
     }
 
     /// - Complexity: O(T log T) for T = total history length × window.
-    public mutating func fit(sequences: [[Int32]], itemCount: Int) {
+    public mutating func fit(sequences: [[Int32]], itemCount: Int) async {
         var pairs: [UInt64: Float] = [:]
         popularity = [Float](repeating: 0, count: itemCount)
         for sequence in sequences {

@@ -6,7 +6,7 @@ public struct PopularityModel: SequentialModel {
     public init() {}
     public var name: String { "MostPopular" }
 
-    public mutating func fit(sequences: [[Int32]], itemCount: Int) {
+    public mutating func fit(sequences: [[Int32]], itemCount: Int) async {
         counts = [Float](repeating: 0, count: itemCount)
         for sequence in sequences { for item in Set(sequence) { counts[Int(item)] += 1 } }
     }

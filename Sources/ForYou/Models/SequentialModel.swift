@@ -7,7 +7,7 @@ public protocol SequentialModel: Sendable {
     /// A short name for reports, with the hyperparameters that matter.
     var name: String { get }
     /// Fits the model on users' ordered histories.
-    mutating func fit(sequences: [[Int32]], itemCount: Int)
+    mutating func fit(sequences: [[Int32]], itemCount: Int) async
     /// Writes a score for every item into `scores` (length `itemCount`); higher ranks first.
     func score(history: [Int32], into scores: inout [Float])
 }

@@ -151,6 +151,23 @@ public struct DemoWorld: Sendable {
         return DemoWorld(items: items, events: events, users: users)
     }
 
+    /// The positive engagements as `user,item,timestamp` CSV (Unix seconds): views of at least half
+    /// the item, likes, shares, comments and follows. The input of `foryou eval` on generated data.
+    public func positiveInteractionsCSV() -> String {
+        let durations = Dictionary(uniqueKeysWithValues: items.map { ($0.id!, $0.durationMilliseconds!) })
+        var csv = "user,item,timestamp\n"
+        for event in events {
+            guard let item = event.item, let user = event.user, let at = event.at.flatMap(Timestamp.init(rfc3339:)) else { continue }
+            switch event.type {
+            case "view" where Double(event.watchMilliseconds ?? 0) >= 0.5 * Double(durations[item] ?? 1): break
+            case "like", "share", "comment", "follow": break
+            default: continue
+            }
+            csv += "\(user),\(item),\(at.milliseconds / 1000)\n"
+        }
+        return csv
+    }
+
     /// Zipf weights 1/k^s for k = 1...count, as a table to draw from.
     static func zipf(count: Int, exponent: Double) -> WeightedTable {
         WeightedTable((1...max(1, count)).map { 1 / power(Double($0), exponent) })

@@ -29,13 +29,13 @@ struct ItemTransitionModelTests {
         return scores.enumerated().map { (maximum > 0 ? $0.element / maximum : 0) + 1e-6 * popularity[$0.offset] }
     }
 
-    @Test func matchesTheNaiveMathsOnRandomSequences() {
+    @Test func matchesTheNaiveMathsOnRandomSequences() async {
         var random = SplitMix64(seed: 3)
         let n = 12
         let sequences: [[Int32]] = (0..<30).map { _ in (0..<(2 + Int(random.next() % 9))).map { _ in Int32(random.next() % UInt64(n)) } }
         for configuration in [ItemTransitionModel.Configuration(), .init(window: 2, stepDecay: 0.3, historyLength: 3, historyDecay: 0.9)] {
             var model = ItemTransitionModel(configuration: configuration)
-            model.fit(sequences: sequences, itemCount: n)
+            await model.fit(sequences: sequences, itemCount: n)
             for history in sequences.prefix(10) {
                 var scores = [Float](repeating: 0, count: n)
                 model.score(history: history, into: &scores)
@@ -45,11 +45,11 @@ struct ItemTransitionModelTests {
         }
     }
 
-    @Test func recommendsWhatComesNext() {
+    @Test func recommendsWhatComesNext() async {
         // Everyone watches 0 → 1 → 2 → 3; a popular item 9 is watched by all but follows nothing in particular.
         let sequences: [[Int32]] = (0..<20).map { user in user % 2 == 0 ? [9, 0, 1, 2, 3] : [0, 1, 2, 3, 9] }
         var model = ItemTransitionModel()
-        model.fit(sequences: sequences, itemCount: 10)
+        await model.fit(sequences: sequences, itemCount: 10)
         #expect(model.recommend(history: [0], count: 1, itemCount: 10).first?.item == 1)
         #expect(model.recommend(history: [5, 0, 1], count: 1, itemCount: 10).first?.item == 2)
         // Seen items are never recommended, and asking for more than exist gives what there is.
@@ -72,22 +72,20 @@ struct ItemTransitionModelTests {
             }
         }
         let split = LeaveLastOutSplit(interactions)
-        let report = await OfflineEvaluation.run(on: split)
-        var popular = PopularityModel()
-        popular.fit(sequences: split.fit, itemCount: split.items.count)
-        let baseline = RankingMetrics(
-            rankings: await OfflineEvaluation.rank(popular, histories: split.fit, itemCount: split.items.count),
-            targets: split.test, catalogueSize: split.items.count)
+        let transitions = await OfflineEvaluation.test(ItemTransitionModel(), on: split)
+        let popular = await OfflineEvaluation.test(PopularityModel(), on: split)
+        let blend = await OfflineEvaluation.test(await OfflineEvaluation.selectDefaultModel(on: split), on: split)
         #expect(n == 200)
-        #expect(report.test.ndcgAt10 >= 0.9)
-        #expect(report.test.ndcgAt10 >= 5 * baseline.ndcgAt10)
+        #expect(transitions.test.ndcgAt10 >= 0.9)
+        #expect(transitions.test.ndcgAt10 >= 5 * popular.test.ndcgAt10)
+        #expect(blend.test.ndcgAt10 >= 0.9)
     }
 
     @Test func rankingDoesNotDependOnThreads() async {
         var random = SplitMix64(seed: 5)
         let sequences: [[Int32]] = (0..<50).map { _ in (0..<8).map { _ in Int32(random.next() % 40) } }
         var model = ItemTransitionModel()
-        model.fit(sequences: sequences, itemCount: 40)
+        await model.fit(sequences: sequences, itemCount: 40)
         let one = await OfflineEvaluation.rank(model, histories: sequences, itemCount: 40, threads: 1)
         let three = await OfflineEvaluation.rank(model, histories: sequences, itemCount: 40, threads: 3)
         #expect(one == three)

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+
+@testable import ForYou
+import Testing
+
+struct ALSModelTests {
+    /// Solves A x = b exactly by Gaussian elimination with partial pivoting, in Double.
+    func exactSolve(_ a: [[Double]], _ b: [Double]) -> [Double] {
+        var m = a
+        var v = b
+        let n = v.count
+        for col in 0..<n {
+            let pivot = (col..<n).max { abs(m[$0][col]) < abs(m[$1][col]) }!
+            m.swapAt(col, pivot)
+            v.swapAt(col, pivot)
+            for row in (col + 1)..<n {
+                let f = m[row][col] / m[col][col]
+                for c in col..<n { m[row][c] -= f * m[col][c] }
+                v[row] -= f * v[col]
+            }
+        }
+        var x = [Double](repeating: 0, count: n)
+        for row in stride(from: n - 1, through: 0, by: -1) {
+            var sum = v[row]
+            for c in (row + 1)..<n { sum -= m[row][c] * x[c] }
+            x[row] = sum / m[row][row]
+        }
+        return x
+    }
+
+    @Test func conjugateGradientReachesTheExactWeightedLeastSquaresSolution() {
+        let k = 6
+        let y = Matrix(rows: 15, columns: k, randomScale: 2, seed: 4)
+        let observed: [Int32] = [1, 4, 5, 11]
+        let (lambda, alpha): (Float, Float) = (0.1, 5)
+        let g = ALSModel.gramian(y, regularization: lambda)
+        // A = YᵀY + λI + Σ_observed α y yᵀ ; b = Σ_observed (1 + α) y
+        var a = (0..<k).map { r in (0..<k).map { c in Double(g[r, c]) } }
+        var b = [Double](repeating: 0, count: k)
+        for item in observed {
+            for r in 0..<k {
+                b[r] += Double(1 + alpha) * Double(y[Int(item), r])
+                for c in 0..<k { a[r][c] += Double(alpha) * Double(y[Int(item), r]) * Double(y[Int(item), c]) }
+            }
+        }
+        let exact = exactSolve(a, b)
+        var x = [Float](repeating: 0, count: k)
+        ALSModel.conjugateGradient(&x, observed: observed, fixed: y, gramian: g, confidence: alpha, steps: k)
+        for (found, expected) in zip(x, exact) { #expect(abs(Double(found) - expected) < 1e-3 * max(1, abs(expected))) }
+    }
+
+    @Test func gramianMatchesTheNaiveProduct() {
+        let y = Matrix(rows: 9, columns: 5, randomScale: 1, seed: 8)
+        let g = ALSModel.gramian(y, regularization: 0.5)
+        for r in 0..<5 {
+            for c in 0..<5 {
+                let naive = (0..<9).reduce(Float(0)) { $0 + y[$1, r] * y[$1, c] } + (r == c ? 0.5 : 0)
+                #expect(abs(g[r, c] - naive) < 1e-5)
+            }
+        }
+    }
+
+    /// The checkerboard of implicit's tests: user i has every item of its own parity except item i,
+    /// so item i is what the model must rank first for user i.
+    @Test func ranksTheMissingSquareOfTheCheckerboardFirst() async {
+        let n = 50
+        let histories: [[Int32]] = (0..<n).map { user in (0..<n).filter { $0 % 2 == user % 2 && $0 != user }.map(Int32.init) }
+        var configuration = ALSModel.Configuration()
+        // Two factors suffice for two blocks; more would let the model learn each user's one exception.
+        configuration.factors = 2
+        var model = ALSModel(configuration: configuration)
+        await model.fit(sequences: histories, itemCount: n)
+        for user in 0..<n {
+            #expect(model.recommend(history: histories[user], count: 1, itemCount: n).first?.item == Int32(user), "user \(user)")
+        }
+    }
+
+    @Test func theSameSeedGivesTheSameFactorsWhateverTheThreads() async {
+        var random = SplitMix64(seed: 9)
+        let histories: [[Int32]] = (0..<40).map { _ in (0..<6).map { _ in Int32(random.next() % 30) } }
+        var results: [Matrix] = []
+        for threads in [1, 2, 3] {
+            var configuration = ALSModel.Configuration()
+            configuration.factors = 16
+            configuration.threads = threads
+            var model = ALSModel(configuration: configuration)
+            await model.fit(sequences: histories, itemCount: 30)
+            results.append(model.itemFactors)
+        }
+        #expect(results[0] == results[1] && results[1] == results[2])
+    }
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ForYou
+import Foundation
 import GRDB
 
 // MARK: - ItemCatalog
@@ -93,6 +94,30 @@ extension SQLiteStore {
             id: EventID(trusted: row[1]), user: UserID(trusted: row[2]), item: item.map(ItemID.init(trusted:)),
             creator: creator.map(CreatorID.init(trusted:)), type: EventType(rawValue: type) ?? .impression,
             at: Timestamp(milliseconds: row[6]), watchMilliseconds: row[7], itemDurationMilliseconds: row[8])
+    }
+}
+
+// MARK: - ModelStore
+
+extension SQLiteStore {
+    /// How many model files are kept; older ones are deleted when a new one is saved.
+    static let modelsKept = 3
+
+    public func saveModel(_ bytes: [UInt8], version: String) async throws {
+        try await write(main) { db in
+            let next = (try Int64.fetchOne(db, sql: "SELECT MAX(saved_at) FROM models") ?? 0) + 1
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO models (version, saved_at, bytes) VALUES (?, ?, ?)",
+                arguments: [version, next, Data(bytes)])
+            try db.execute(
+                sql: "DELETE FROM models WHERE saved_at <= (SELECT MAX(saved_at) FROM models) - ?", arguments: [Self.modelsKept])
+        }
+    }
+
+    public func latestModel() async throws -> [UInt8]? {
+        try await read(main) { db in
+            try Data.fetchOne(db, sql: "SELECT bytes FROM models ORDER BY saved_at DESC LIMIT 1").map { Array($0) }
+        }
     }
 }
 

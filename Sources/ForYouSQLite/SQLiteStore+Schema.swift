@@ -32,6 +32,16 @@ extension SQLiteStore {
                     CREATE INDEX events_by_user ON events(user);
                     """)
         }
+        migrator.registerMigration("v2: models") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE models (
+                        version TEXT PRIMARY KEY NOT NULL,  -- LearnedModel.version
+                        saved_at INTEGER NOT NULL,          -- order of saving
+                        bytes BLOB NOT NULL                 -- the model file (item-side weights only)
+                    );
+                    """)
+        }
         return migrator
     }
 

@@ -7,6 +7,8 @@
 //   POST   /v1/events                ingest up to 1000 events               → {"accepted","duplicates","rejected"}
 //   GET    /v1/users/{user}/feed     ?count=1...100 (default 10)            → {"user","model_version","items"}
 //   DELETE /v1/users/{user}          erase the user                         → {"user","erased","events_deleted"}
+//   POST   /v1/models/train          train on the event log and swap in     → {"model_version",...}
+//   GET    /v1/models/current        the model feeds use now                → {"model_version",...}
 //   GET    /healthz                  liveness and sizes
 //   GET    /metrics                  Prometheus text format
 
@@ -29,7 +31,8 @@ public enum ForYouAPI {
 
         router.get("/healthz") { _, _ in
             let sizes = engine.sizes
-            return HealthResponse(status: "ok", modelVersion: Recommender.modelVersion, items: sizes.items, users: sizes.users)
+            return HealthResponse(
+                status: "ok", modelVersion: engine.currentModel?.version ?? Recommender.modelVersion, items: sizes.items, users: sizes.users)
         }
         router.get("/metrics") { _, _ in
             Response(
@@ -61,6 +64,17 @@ public enum ForYouAPI {
                 user: feed.user.rawValue, modelVersion: feed.modelVersion,
                 items: feed.entries.map { .init(item: $0.item.rawValue, score: $0.score, reason: $0.reason.sentence, source: $0.reason.source) })
         }
+        router.post("/v1/models/train") { _, context in
+            let info = try await engine.train { context.logger.info("\($0)") }
+            context.logger.notice("model \(info.version) trained on \(info.events) events and swapped in")
+            return ModelResponse(info)
+        }
+        router.get("/v1/models/current") { _, _ in
+            guard let info = engine.currentModel else {
+                throw ForYouError(.notFound, "no model has been trained yet (feeds use \(Recommender.modelVersion)); POST /v1/models/train")
+            }
+            return ModelResponse(info)
+        }
         router.delete("/v1/users/{user}") { _, context in
             let user = try userParameter(context)
             let deleted = try await engine.erase(user: user)
@@ -73,7 +87,7 @@ public enum ForYouAPI {
     /// The routes and the one method each accepts.
     static let routes: [(path: RouterPath, method: HTTPRequest.Method)] = [
         ("/healthz", .get), ("/metrics", .get), ("/v1/items", .put), ("/v1/events", .post),
-        ("/v1/users/{user}/feed", .get), ("/v1/users/{user}", .delete),
+        ("/v1/users/{user}/feed", .get), ("/v1/users/{user}", .delete), ("/v1/models/train", .post), ("/v1/models/current", .get),
     ]
 
     /// Answers a known path with the wrong method with 405 `method_not_allowed` (naming the right one)

@@ -150,6 +150,30 @@ struct ErasureResponse: Codable, Sendable {
     enum CodingKeys: String, CodingKey { case user, erased, eventsDeleted = "events_deleted" }
 }
 
+/// `POST /v1/models/train` and `GET /v1/models/current` answer.
+struct ModelResponse: Codable, Sendable {
+    var modelVersion: String
+    var trainedAt: String
+    var users: Int
+    var events: Int
+    var items: Int
+    var transitionsWeight: Float
+    var description: String
+    enum CodingKeys: String, CodingKey {
+        case modelVersion = "model_version", trainedAt = "trained_at", users, events, items
+        case transitionsWeight = "transitions_weight", description
+    }
+    init(_ info: Recommender.ModelInfo) {
+        modelVersion = info.version
+        trainedAt = info.trainedAt.rfc3339
+        users = info.users
+        events = info.events
+        items = info.items
+        transitionsWeight = info.transitionsWeight
+        description = info.description
+    }
+}
+
 /// `GET /healthz` answer.
 struct HealthResponse: Codable, Sendable {
     var status: String
@@ -164,3 +188,4 @@ extension ItemBatchResponse: ResponseEncodable {}
 extension FeedResponse: ResponseEncodable {}
 extension ErasureResponse: ResponseEncodable {}
 extension HealthResponse: ResponseEncodable {}
+extension ModelResponse: ResponseEncodable {}

@@ -58,5 +58,10 @@ public final class FaultyStore: ForYouStore {
         try failIfAsked()
         return try await inner.pruneServed(before: before)
     }
+    public func saveModel(_ bytes: [UInt8], version: String) async throws {
+        try failIfAsked()
+        try await inner.saveModel(bytes, version: version)
+    }
+    public func latestModel() async throws -> [UInt8]? { try await inner.latestModel() }
     public func compact() async throws {}
 }

@@ -23,6 +23,7 @@ public enum StoreContract {
         ("served history since a time, and erasing it", servedHistory),
         ("pruning served history keeps what is recent", pruningServedHistory),
         ("compaction keeps everything not erased", compactionKeepsData),
+        ("the latest saved model comes back", latestModelComesBack),
     ]
 
     static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
@@ -119,6 +120,17 @@ public enum StoreContract {
         try expect(pruned == 2, "pruned \(pruned) records, expected 2")
         let left = try await store.served(since: Timestamp(milliseconds: 0))
         try expect(left == Array(records.dropFirst(2)), "served left after pruning: \(left)")
+    }
+
+    static func latestModelComesBack(_ store: any ForYouStore) async throws {
+        let none = try await store.latestModel()
+        try expect(none == nil, "an empty store returned a model")
+        for version in 0..<5 { try await store.saveModel([UInt8(version), 1, 2, 3], version: "m\(version)") }
+        let latest = try await store.latestModel()
+        try expect(latest == [4, 1, 2, 3], "latest model: \(latest ?? [])")
+        try await store.saveModel([9], version: "m2")  // the same version again replaces it and becomes the latest
+        let replaced = try await store.latestModel()
+        try expect(replaced == [9], "re-saved model: \(replaced ?? [])")
     }
 
     static func compactionKeepsData(_ store: any ForYouStore) async throws {

@@ -33,6 +33,7 @@ struct ServerOptions: ParsableArguments {
             return logger
         }()
         let host = self.host
+        if let problem = engine.modelLoadProblem { logger.warning("\(problem)") }
         let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger) { port in
             let sizes = engine.sizes
             logger.notice(

@@ -37,6 +37,26 @@ struct UsersAndOperationsRouteTests {
         }
     }
 
+    @Test func trainingOverHTTPSwapsTheModelThatFeedsReport() async throws {
+        let fixture = try await APIFixture()
+        _ = try await fixture.engine.ingest((0..<60).map {
+            EventInput(id: "e\($0)", user: "u\($0 % 12)", item: "v\(($0 * 7) % 20)", type: "like")
+        })
+        try await fixture.app.test(.router) { client in
+            let none = try await client.send(.get, "/v1/models/current")
+            #expect(none.status == .notFound)
+            #expect(try none.error().message.contains("POST /v1/models/train"))
+            let trained = try await client.send(.post, "/v1/models/train")
+            #expect(trained.status == .ok)
+            let model = try trained.decoded(ModelResponse.self)
+            #expect(model.modelVersion.hasPrefix("blend-") && model.users == 12 && model.items == 20)
+            #expect(try await client.send(.get, "/v1/models/current").decoded(ModelResponse.self).modelVersion == model.modelVersion)
+            let feed = try await client.send(.get, "/v1/users/u1/feed?count=5").decoded(FeedResponse.self)
+            #expect(feed.modelVersion == model.modelVersion)
+            #expect(try await client.send(.get, "/healthz").decoded(HealthResponse.self).modelVersion == model.modelVersion)
+        }
+    }
+
     @Test func healthzAnswersOK() async throws {
         let fixture = try await APIFixture()
         try await fixture.app.test(.router) { client in

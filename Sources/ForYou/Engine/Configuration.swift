@@ -88,6 +88,8 @@ extension Recommender {
         public var freshWindowMilliseconds: Int64 = 48 * Timestamp.hour
         /// Share of each feed given to fresh items with little exposure. Default: 0.1.
         public var explorationShare: Double = 0.1
+        /// Weight of the trained model's top items, once a model is trained. Default: 1.0.
+        public var learnedWeight: Float = 1.0
         /// Weight of co-visitation ("people who watched X also watched Y"). Default: 1.0.
         public var coVisitationWeight: Float = 1.0
         /// Weight of new items from followed creators. Default: 0.8.

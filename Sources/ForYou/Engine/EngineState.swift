@@ -34,6 +34,11 @@ struct EngineState {
 
     // MARK: - Events
 
+    /// The user's latest positive items, oldest first: the history the trained model ranks from.
+    func recentPositiveItems(of user: UserID) -> [ItemID] {
+        (users[user]?.recent ?? []).map { catalog.items[Int($0.item)].id }
+    }
+
     /// Folds one stored event into the user's state and the aggregates.
     mutating func apply(_ event: Event) {
         var user = users.removeValue(forKey: event.user) ?? UserState()

@@ -24,14 +24,29 @@ extension Recommender {
             throw ForYouError(.invalidArgument, "`count` must be in 1...\(Self.maximumFeedCount), got \(count)")
         }
         let now = clock.now()
-        let entries = state.withLock { $0.makeFeed(for: userID, count: count, now: now.milliseconds) }
+        // The trained model ranks outside the state lock, from the user's latest positive items.
+        let serving = learned.withLock { $0 }
+        var learnedItems: [(item: ItemID, score: Float)] = []
+        var learnedAfter: ItemID?
+        if let serving {
+            let history = state.withLock { $0.recentPositiveItems(of: userID) }
+            let modelHistory = history.compactMap { serving.index[$0] }
+            if !modelHistory.isEmpty {
+                learnedItems = serving.learned.model.recommend(history: modelHistory, count: 50, itemCount: serving.learned.items.count)
+                    .map { (serving.learned.items[Int($0.item)], $0.score) }
+                learnedAfter = history.last
+            }
+        }
+        let entries = state.withLock {
+            $0.makeFeed(for: userID, count: count, now: now.milliseconds, learned: learnedItems, learnedAfter: learnedAfter)
+        }
         try await servedWrites.withLock {
             // An erasure that ran while this feed was built removed the user: record nothing of them.
             guard state.withLock({ $0.users[userID] != nil }) else { return }
             try await store.record(entries.map { ServedRecord(user: userID, item: $0.item, at: now) })
         }
         counters.withLock { $0.feedsServed += 1 }
-        return Feed(user: userID, modelVersion: Self.modelVersion, entries: entries)
+        return Feed(user: userID, modelVersion: serving?.learned.version ?? Self.modelVersion, entries: entries)
     }
 
     /// Erases a user: their events, derived state and served history, and what their events added

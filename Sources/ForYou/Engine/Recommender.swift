@@ -17,7 +17,7 @@ import Synchronization
 /// the state", so an acknowledged event is durable, already visible to the user's next feed request,
 /// and folded in the same order as it sits in the log.
 public final class Recommender: Sendable {
-    /// The rule set that builds feeds until learned models arrive; reported as `model_version`.
+    /// The rule set that builds feeds before a model is trained; reported as `model_version`.
     public static let modelVersion = "rules-v1"
 
     public let configuration: Configuration
@@ -30,12 +30,23 @@ public final class Recommender: Sendable {
     let writes = AsyncLock()
     /// Serialises served-history writes with erasure, so an erased user's feed is never recorded after it.
     let servedWrites = AsyncLock()
+    /// The trained model feeds use, swapped atomically; `nil` until one is trained or loaded.
+    let learned = Mutex<ServingModel?>(nil)
+    /// Serialises trainings.
+    let training = AsyncLock()
+    /// Why the stored model could not be loaded when the engine opened, if it could not.
+    public let modelLoadProblem: String?
 
-    private init(store: any ForYouStore, configuration: Configuration, clock: any WallClock, state: EngineState) {
+    private init(
+        store: any ForYouStore, configuration: Configuration, clock: any WallClock, state: EngineState, model: ServingModel?,
+        modelLoadProblem: String?
+    ) {
         self.store = store
         self.configuration = configuration
         self.clock = clock
         self.state = StateLock(state)
+        self.modelLoadProblem = modelLoadProblem
+        learned.withLock { $0 = model }
     }
 
     /// Opens the engine on a store, rebuilding all derived state from it, and prunes served history
@@ -59,7 +70,17 @@ public final class Recommender: Sendable {
         let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
         _ = try await store.pruneServed(before: since)
         state.markServed(try await store.served(since: since))
-        return Recommender(store: store, configuration: configuration, clock: clock, state: state)
+        // The latest trained model, if any; a model that cannot be read leaves the rules serving.
+        var model: ServingModel?
+        var problem: String?
+        if let bytes = try await store.latestModel() {
+            do {
+                model = ServingModel(try LearnedModel(encoded: bytes))
+            } catch {
+                problem = "the stored model could not be loaded (\(error)); serving \(modelVersion) until one is trained"
+            }
+        }
+        return Recommender(store: store, configuration: configuration, clock: clock, state: state, model: model, modelLoadProblem: problem)
     }
 
     /// Running counts, for metrics.

@@ -30,6 +30,13 @@ public struct InteractionSequences: Sendable {
     /// Each user's items, oldest first, each item once (at its earliest occurrence).
     public let sequences: [[Int32]]
 
+    /// Histories that are already dense and ordered.
+    public init(items: [String], users: [String], sequences: [[Int32]]) {
+        self.items = items
+        self.users = users
+        self.sequences = sequences
+    }
+
     /// - Complexity: O(n log n) for n interactions.
     public init(_ interactions: [Interaction]) {
         let itemIDs = Array(Set(interactions.map(\.item))).sorted(by: protocolIDOrder)

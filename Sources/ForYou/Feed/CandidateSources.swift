@@ -19,6 +19,8 @@ struct Candidate {
     var favouriteTagIndex: Int32 = -1
     var trending: Float = 0
     var popular: Float = 0
+    /// The trained model's score, scaled to 0...1 over this user's candidates.
+    var learned: Float = 0
 }
 
 /// What a user may be shown now: not blocked, not seen within the no-repeat window, already published.
@@ -91,6 +93,16 @@ extension EngineState {
                 candidates[item, default: Candidate()].favouriteTag = score
                 candidates[item]!.favouriteTagIndex = tag
             }
+        }
+    }
+
+    /// The trained model's top items for this user (already ranked outside the state lock).
+    func learnedCandidates(_ learned: [(item: ItemID, score: Float)], _ eligible: Eligibility, into candidates: inout [Int32: Candidate]) {
+        let maximum = learned.map(\.score).max() ?? 0
+        guard maximum > 0 else { return }
+        for (id, score) in learned where score > 0 {
+            guard let item = catalog.itemIndex[id], eligible.allows(item) else { continue }
+            candidates[item, default: Candidate()].learned = score / maximum
         }
     }
 

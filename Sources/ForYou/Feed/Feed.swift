@@ -14,6 +14,8 @@ public enum FeedReason: Hashable, Sendable {
     case exploration
     /// Popular overall; used when the other sources run dry.
     case popular
+    /// Ranked high by the trained model from what the user watched, the latest being this item.
+    case learned(after: ItemID)
 
     /// A stable snake_case name of the candidate source.
     public var source: String {
@@ -24,6 +26,7 @@ public enum FeedReason: Hashable, Sendable {
         case .trending: "trending"
         case .exploration: "exploration"
         case .popular: "popular"
+        case .learned: "learned_model"
         }
     }
 
@@ -36,6 +39,7 @@ public enum FeedReason: Hashable, Sendable {
         case .trending: "popular in the last few hours"
         case .exploration: "new, and finding its first audience"
         case .popular: "popular on this platform"
+        case .learned(let item): "because you watched \(item) (learned from what viewers watch next)"
         }
     }
 }

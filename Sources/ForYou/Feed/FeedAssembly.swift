@@ -13,7 +13,8 @@ extension EngineState {
     struct RankedCandidate {
         var item: Int32
         var score: Float
-        /// Which source contributed most: 0 co-visitation, 1 followed creator, 2 favourite tag, 3 trending, 4 popular.
+        /// Which source contributed most: 0 co-visitation, 1 followed creator, 2 favourite tag, 3 trending,
+        /// 4 popular, 5 the trained model.
         var strongestSource: UInt8
         var candidate: Candidate
     }
@@ -21,7 +22,9 @@ extension EngineState {
     /// Builds the next feed for a user and marks its items seen.
     /// - Complexity: O(C log C + F) for C candidates and F fresh items; the global orders are
     ///   recomputed (O(N log N)) only after the catalogue or the engagement changed.
-    mutating func makeFeed(for userID: UserID, count: Int, now: Int64) -> [FeedEntry] {
+    mutating func makeFeed(
+        for userID: UserID, count: Int, now: Int64, learned: [(item: ItemID, score: Float)] = [], learnedAfter: ItemID? = nil
+    ) -> [FeedEntry] {
         let feed = configuration.feed
         rankings.refresh(catalog: catalog, catalogVersion: catalogVersion, engagement: engagement, engagementVersion: engagementVersion)
         // Taken out of the dictionary, so that marking items seen below does not copy its storage.
@@ -36,6 +39,7 @@ extension EngineState {
             followedCreatorCandidates(user, eligible, into: &candidates)
             favouriteTagCandidates(user, eligible, into: &candidates)
             globalCandidates(eligible, count: count, into: &candidates)
+            learnedCandidates(learned, eligible, into: &candidates)
             let explorationSlots = min(count - 1, Int((Double(count) * feed.explorationShare).rounded()))
             if explorationSlots > 0 {
                 // Fresh items that no other source proposed: the ones that still need an audience.
@@ -82,7 +86,7 @@ extension EngineState {
             let chosen = ranked.remove(at: best)
             if let firstTag = catalog.tagsOfItem[Int(chosen.item)].first { tagCounts[firstTag, default: 0] += 1 }
             lastCreator = catalog.creatorOfItem[Int(chosen.item)]
-            entries.append(FeedEntry(item: catalog.items[Int(chosen.item)].id, score: chosen.score, reason: reason(for: chosen)))
+            entries.append(FeedEntry(item: catalog.items[Int(chosen.item)].id, score: chosen.score, reason: reason(for: chosen, learnedAfter: learnedAfter)))
         }
 
         for entry in entries {
@@ -133,7 +137,9 @@ extension EngineState {
                 affinity += tags.reduce(0) { $0 + (user.tagAffinity[$1] ?? 0) } / (Float(tags.count) * tagScale)
             }
             if creatorScale > 0 { affinity += (user.creatorAffinity[catalog.creatorOfItem[i]] ?? 0) / creatorScale }
-            let total = parts.0 + parts.1 + parts.2 + parts.3 + parts.4 + feed.affinityWeight * affinity / 2
+            let learnedPart = feed.learnedWeight * candidate.learned
+            if learnedPart > strongestValue { (strongest, strongestValue) = (5, learnedPart) }
+            let total = parts.0 + parts.1 + parts.2 + parts.3 + parts.4 + learnedPart + feed.affinityWeight * affinity / 2
             best.insert(item, score: total)
             scored[item] = (total, strongest)
         }
@@ -143,13 +149,14 @@ extension EngineState {
     }
 
     /// The reason of a chosen candidate: its strongest source, with the signal behind it.
-    private func reason(for ranked: RankedCandidate) -> FeedReason {
+    private func reason(for ranked: RankedCandidate, learnedAfter: ItemID?) -> FeedReason {
         let candidate = ranked.candidate
         switch ranked.strongestSource {
         case 0 where candidate.coVisitationSource >= 0: return .coVisitation(because: catalog.items[Int(candidate.coVisitationSource)].id)
         case 1: return .followedCreator(catalog.items[Int(ranked.item)].creator)
         case 2 where candidate.favouriteTagIndex >= 0: return .favouriteTag(catalog.tags[Int(candidate.favouriteTagIndex)])
         case 3: return .trending
+        case 5: return learnedAfter.map { .learned(after: $0) } ?? .popular
         default: return .popular
         }
     }

@@ -35,9 +35,9 @@ public struct ALSModel: SequentialModel {
 
     public let configuration: Configuration
     /// Item factors, one row per item.
-    public private(set) var itemFactors = Matrix(rows: 0, columns: 0)
+    public internal(set) var itemFactors = Matrix(rows: 0, columns: 0)
     /// YᵀY + λI of the item factors, for folding in.
-    private(set) var gramian = Matrix(rows: 0, columns: 0)
+    var gramian = Matrix(rows: 0, columns: 0)
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration

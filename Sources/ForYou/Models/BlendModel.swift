@@ -20,9 +20,10 @@ public struct BlendModel: SequentialModel {
         "Blend(\(transitionsWeight.formatted2) × \(transitions.name) + \((1 - transitionsWeight).formatted2) × \(als.name))"
     }
 
+    /// Fits both parts (whatever the weight, so a stored blend is always complete).
     public mutating func fit(sequences: [[Int32]], itemCount: Int) async {
-        if transitionsWeight > 0 { await transitions.fit(sequences: sequences, itemCount: itemCount) }
-        if transitionsWeight < 1 { await als.fit(sequences: sequences, itemCount: itemCount) }
+        await transitions.fit(sequences: sequences, itemCount: itemCount)
+        await als.fit(sequences: sequences, itemCount: itemCount)
     }
 
     public func score(history: [Int32], into scores: inout [Float]) {

@@ -35,10 +35,10 @@ public struct ItemTransitionModel: SequentialModel {
     }
 
     public let configuration: Configuration
-    private(set) var rowStart: [Int] = [0]
-    private(set) var columns: [Int32] = []
-    private(set) var values: [Float] = []
-    private(set) var popularity: [Float] = []
+    var rowStart: [Int] = [0]
+    var columns: [Int32] = []
+    var values: [Float] = []
+    var popularity: [Float] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration

@@ -11,6 +11,7 @@ public final class MemoryStore: ForYouStore {
         var eventIDs: Set<EventID> = []
         var nextPosition: Int64 = 1
         var served: [ServedRecord] = []
+        var model: [UInt8]?
     }
     private let state = Mutex(State())
 
@@ -90,6 +91,12 @@ public final class MemoryStore: ForYouStore {
             return count - s.served.count
         }
     }
+
+    public func saveModel(_ bytes: [UInt8], version: String) async throws {
+        state.withLock { $0.model = bytes }
+    }
+
+    public func latestModel() async throws -> [UInt8]? { state.withLock { $0.model } }
 
     public func compact() async throws {}
 }

@@ -55,7 +55,7 @@ struct EvalCommand: AsyncParsableCommand {
 
                 """
             for result in results {
-                table += "| \(result.name) | \(result.test.row) | \(String(format: "%.2f", result.fitSeconds)) | \(threads) |\n"
+                table += "| \(result.name) | \(result.test.row) | \(String(format: "%.2f", result.fitSeconds)) | \(result.threads) |\n"
             }
             table += "\nPeak resident memory: \(PeakMemory.mebibytes) MiB. The default model's fit time includes choosing its hyperparameters on the validation targets."
             print(table)

@@ -92,6 +92,8 @@ public enum OfflineEvaluation {
         public var rankings: [[Int32]]
         /// Wall seconds of fitting, including hyperparameter selection where there is any.
         public var fitSeconds: Double
+        /// Threads the fit used.
+        public var threads: Int
     }
 
     /// Refits `model` on train + validation and scores it on the test targets.
@@ -104,18 +106,26 @@ public enum OfflineEvaluation {
         let fitSeconds = seconds(since: start) + selectionSeconds
         let rankings = await rank(model, histories: split.fit, itemCount: split.items.count, threads: threads)
         let metrics = RankingMetrics(rankings: rankings, targets: split.test, catalogueSize: split.items.count)
-        return Result(name: model.name, test: metrics, rankings: rankings, fitSeconds: fitSeconds)
+        // BPR's SGD runs on one thread (see BPRModel); MostPopular only counts.
+        let fitThreads = model is BPRModel || model is PopularityModel ? 1 : threads
+        return Result(name: model.name, test: metrics, rankings: rankings, fitSeconds: fitSeconds, threads: fitThreads)
     }
 
-    /// The whole protocol: MostPopular, the default model's parts alone, and the default model.
+    /// The whole protocol: MostPopular, ItemKNN, BPR, the default model's parts alone (with the
+    /// chosen hyperparameters), and the default model.
     public static func run(on split: LeaveLastOutSplit, threads: Int = 2, progress: (String) -> Void = { _ in }) async -> [Result] {
         let start = ContinuousClock.now
         let chosen = await selectDefaultModel(on: split, threads: threads, progress: progress)
         let selection = seconds(since: start)
         progress("chose \(chosen.name)")
-        var results = [await test(PopularityModel(), on: split, threads: threads)]
-        results.append(await test(chosen.transitions, on: split, threads: threads))
-        results.append(await test(chosen.als, on: split, threads: threads))
+        var results: [Result] = []
+        var knn = ItemKNNModel.Configuration()
+        knn.threads = threads
+        let baselines: [any SequentialModel] = [PopularityModel(), ItemKNNModel(configuration: knn), BPRModel(), chosen.als, chosen.transitions]
+        for model in baselines {
+            progress("fitting \(model.name) on train + validation")
+            results.append(await test(model, on: split, threads: threads))
+        }
         var final = await test(chosen, on: split, threads: threads, selectionSeconds: selection)
         final.name = "ForYou default: " + final.name
         results.append(final)

@@ -111,8 +111,8 @@ public enum OfflineEvaluation {
         return Result(name: model.name, test: metrics, rankings: rankings, fitSeconds: fitSeconds, threads: fitThreads)
     }
 
-    /// The whole protocol: MostPopular, ItemKNN, BPR, the default model's parts alone (with the
-    /// chosen hyperparameters), and the default model.
+    /// The whole protocol: MostPopular, ItemKNN, BPR, EASE (where the catalogue allows), the default
+    /// model's parts alone (with the chosen hyperparameters), and the default model.
     public static func run(on split: LeaveLastOutSplit, threads: Int = 2, progress: (String) -> Void = { _ in }) async -> [Result] {
         let start = ContinuousClock.now
         let chosen = await selectDefaultModel(on: split, threads: threads, progress: progress)
@@ -121,7 +121,11 @@ public enum OfflineEvaluation {
         var results: [Result] = []
         var knn = ItemKNNModel.Configuration()
         knn.threads = threads
-        let baselines: [any SequentialModel] = [PopularityModel(), ItemKNNModel(configuration: knn), BPRModel(), chosen.als, chosen.transitions]
+        var ease = EASEModel.Configuration()
+        ease.threads = threads
+        var baselines: [any SequentialModel] = [PopularityModel(), ItemKNNModel(configuration: knn), BPRModel()]
+        if EASEModel(configuration: ease).fits(itemCount: split.items.count) { baselines.append(EASEModel(configuration: ease)) }
+        baselines += [chosen.als, chosen.transitions]
         for model in baselines {
             progress("fitting \(model.name) on train + validation")
             results.append(await test(model, on: split, threads: threads))

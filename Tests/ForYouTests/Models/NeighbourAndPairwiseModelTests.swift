@@ -72,3 +72,43 @@ struct BPRModelTests {
         #expect(BPRModel.sampleNegative(excluding: Array(0..<10), itemCount: 10, &random) == nil)
     }
 }
+
+struct EASEModelTests {
+    @Test func inversionGivesTheIdentityBack() async {
+        let n = 13
+        let random = Matrix(rows: n, columns: n, randomScale: 2, seed: 6)
+        var spd = Matrix(rows: n, columns: n)
+        for r in 0..<n { for c in 0..<n { spd[r, c] = (0..<n).reduce(Float(0)) { $0 + random[$1, r] * random[$1, c] } + (r == c ? 1 : 0) } }
+        for threads in [1, 2, 5] {
+            let inverse = await EASEModel.invert(spd, threads: threads)
+            for r in 0..<n {
+                for c in 0..<n {
+                    let product = (0..<n).reduce(Float(0)) { $0 + spd[r, $1] * inverse[$1, c] }
+                    #expect(abs(product - (r == c ? 1 : 0)) < 1e-3)
+                }
+            }
+        }
+    }
+
+    @Test func hasAZeroDiagonalAndRanksTheMissingSquareFirst() async {
+        var configuration = EASEModel.Configuration()
+        configuration.regularization = 1
+        var model = EASEModel(configuration: configuration)
+        await model.fit(sequences: checkerboard(30), itemCount: 30)
+        for i in 0..<30 { #expect(model.weights[i, i] == 0) }
+        for (user, history) in checkerboard(30).enumerated() {
+            #expect(model.recommend(history: history, count: 1, itemCount: 30).first?.item == Int32(user))
+        }
+    }
+
+    @Test func aCatalogueTooLargeIsNotFitted() async {
+        var configuration = EASEModel.Configuration()
+        configuration.maximumItems = 10
+        var model = EASEModel(configuration: configuration)
+        #expect(!model.fits(itemCount: 11))
+        await model.fit(sequences: [[1, 2]], itemCount: 11)
+        var scores = [Float](repeating: 1, count: 11)
+        model.score(history: [1], into: &scores)
+        #expect(scores.allSatisfy { $0 == 0 })
+    }
+}

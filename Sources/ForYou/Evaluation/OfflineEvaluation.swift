@@ -4,8 +4,8 @@
 // validation, rank the whole catalogue for the test target (items in the fitting input excluded, ties
 // by lower item id), and score. Ranking is spread over `threads` tasks; results do not depend on it.
 //
-// Selection of the default model (`selectDefaultModel`): the transition model's configuration among
-// `transitionCandidates`, then the blend weight with ALS among `blendWeights`, each by validation NDCG@10.
+// Selection of the default model (`selectDefaultModel`): every transition configuration among
+// `transitionCandidates` × every blend weight with ALS among `blendWeights`, by validation NDCG@10.
 
 /// Runs the offline protocol on a split.
 public enum OfflineEvaluation {
@@ -50,38 +50,79 @@ public enum OfflineEvaluation {
     /// The shares of the transition model tried in the blend with ALS.
     public static let blendWeights: [Float] = [0, 0.2, 0.4, 0.6, 0.8, 1]
 
-    /// Chooses the default model's hyperparameters on `split`'s validation targets only.
+    /// Chooses the default model's hyperparameters on `split`'s validation targets only: every
+    /// transition configuration × every blend weight with ALS, by validation NDCG@10 (the first
+    /// combination wins a tie). ALS and each transition model are fitted once; users are scored in
+    /// parallel, one user's score vectors at a time, so memory does not grow with users × items.
     public static func selectDefaultModel(
         on split: LeaveLastOutSplit, threads: Int = 2, progress: (String) -> Void = { _ in }
     ) async -> BlendModel {
-        var bestTransitions = transitionCandidates[0]
-        var bestScore = -1.0
+        var alsConfiguration = ALSModel.Configuration()
+        alsConfiguration.threads = threads
+        var als = ALSModel(configuration: alsConfiguration)
+        await als.fit(sequences: split.train, itemCount: split.items.count)
+        var transitions: [ItemTransitionModel] = []
         for configuration in transitionCandidates {
-            let metrics = await validate(ItemTransitionModel(configuration: configuration), on: split, threads: threads)
-            progress("\(ItemTransitionModel(configuration: configuration).name): validation NDCG@10 \(metrics.ndcgAt10.formatted4)")
-            if metrics.ndcgAt10 > bestScore {
-                bestScore = metrics.ndcgAt10
-                bestTransitions = configuration
-            }
+            var model = ItemTransitionModel(configuration: configuration)
+            await model.fit(sequences: split.train, itemCount: split.items.count)
+            transitions.append(model)
         }
-        var als = ALSModel.Configuration()
-        als.threads = threads
-        // Both models are fitted once; each weight only re-mixes their scores.
-        var candidate = BlendModel(transitions: bestTransitions, als: als, transitionsWeight: 0.5)
-        await candidate.fit(sequences: split.train, itemCount: split.items.count)
-        var bestWeight: Float = 1
-        bestScore = -1
-        for weight in blendWeights {
-            candidate.transitionsWeight = weight
-            let rankings = await rank(candidate, histories: split.train, itemCount: split.items.count, threads: threads)
-            let metrics = RankingMetrics(rankings: rankings, targets: split.validation, catalogueSize: split.items.count)
-            progress("blend with \(weight.formatted2) transitions: validation NDCG@10 \(metrics.ndcgAt10.formatted4)")
-            if metrics.ndcgAt10 > bestScore {
-                bestScore = metrics.ndcgAt10
-                bestWeight = weight
+        let fitted = (als: als, transitions: transitions)
+        let n = split.items.count
+        let weights = blendWeights
+        let chunk = max(1, (split.train.count + threads - 1) / max(1, threads))
+        // gains[t * weights.count + w]: summed NDCG@10 of transition model t blended with weight w.
+        let gains = await withTaskGroup(of: [Double].self) { group in
+            for start in stride(from: 0, to: split.train.count, by: chunk) {
+                group.addTask {
+                    var gains = [Double](repeating: 0, count: fitted.transitions.count * weights.count)
+                    var alsScores = [Float](repeating: 0, count: n)
+                    var transitionScores = [Float](repeating: 0, count: n)
+                    var mixed = [Float](repeating: 0, count: n)
+                    for user in start..<min(start + chunk, split.train.count) {
+                        let history = split.train[user]
+                        fitted.als.score(history: history, into: &alsScores)
+                        for (t, model) in fitted.transitions.enumerated() {
+                            model.score(history: history, into: &transitionScores)
+                            for (w, weight) in weights.enumerated() {
+                                for i in 0..<n { mixed[i] = transitionScores[i] }
+                                BlendModel.mix(&mixed, alsScores, weight: weight)
+                                gains[t * weights.count + w] += ndcgAt10(of: split.validation[user], scores: &mixed, excluding: history)
+                            }
+                        }
+                    }
+                    return gains
+                }
             }
+            var total = [Double](repeating: 0, count: transitions.count * weights.count)
+            for await part in group { for i in total.indices { total[i] += part[i] } }
+            return total
         }
-        return BlendModel(transitions: bestTransitions, als: als, transitionsWeight: bestWeight)
+        var best = 0
+        for (index, gain) in gains.enumerated() where gain > gains[best] { best = index }
+        let users = Double(max(1, split.train.count))
+        for (t, model) in transitions.enumerated() {
+            let row = weights.indices.map { "\(weights[$0].formatted2): \((gains[t * weights.count + $0] / users).formatted4)" }
+            progress("\(model.name), validation NDCG@10 by transition share: \(row.joined(separator: ", "))")
+        }
+        var chosen = BlendModel(
+            transitions: transitionCandidates[best / weights.count], als: alsConfiguration, transitionsWeight: weights[best % weights.count])
+        chosen.als = ALSModel(configuration: alsConfiguration)
+        return chosen
+    }
+
+    /// NDCG@10 of one target given full scores (history items excluded, ties by lower index).
+    static func ndcgAt10(of target: Int32, scores: inout [Float], excluding history: [Int32]) -> Double {
+        for item in history { scores[Int(item)] = -.infinity }
+        let targetScore = scores[Int(target)]
+        guard targetScore > -.infinity else { return 0 }
+        // The target's rank: items scoring higher, or equal with a lower index, come first.
+        var ahead = 0
+        for (index, value) in scores.enumerated() where value > targetScore || (value == targetScore && index < Int(target)) {
+            ahead += 1
+            if ahead >= 10 { return 0 }
+        }
+        return 1 / (logarithm(Double(ahead + 2)) / logarithm(2))
     }
 
     /// One model's test result.

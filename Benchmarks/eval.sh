@@ -4,8 +4,11 @@
 #
 #   Benchmarks/eval.sh [DATA] [PEER_PYTHON]
 #
-# DATA defaults to ../shared/data/ml-100k/u.data. PEER_PYTHON is a Python with `implicit` installed
-# (python3 -m venv /tmp/peers && /tmp/peers/bin/pip install implicit); without it the peers are skipped.
+# DATA defaults to ../shared/data/ml-100k/u.data. PEER_PYTHON is a Python with `implicit` (and
+# optionally `lightfm`) installed, in a scratch virtualenv outside the repository:
+#   python3 -m venv /tmp/peers && /tmp/peers/bin/pip install implicit setuptools wheel cython
+#   /tmp/peers/bin/pip install --no-build-isolation lightfm
+# Without it the peers are skipped.
 # Needs a release build: swift build -c release --product foryou (or FORYOU=path/to/foryou).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +26,7 @@ python3 "$reference" split "$data" --out "$out/split" >/dev/null
 fit=$(sed -n 's/^fit seconds: \([0-9.]*\).*/\1/p' "$out/recommend.log")
 echo "{\"model\": \"foryou-recommend\", \"fit_seconds\": $fit, \"threads\": 2}" >"$out/times.jsonl"
 if [ -n "$peers" ]; then
-  "$peers" Benchmarks/peers/implicit_peers.py "$out/split" "$out" --threads 2 2>/dev/null >>"$out/times.jsonl"
+  "$peers" Benchmarks/peers/peers.py "$out/split" "$out" --threads 2 2>/dev/null >>"$out/times.jsonl"
 fi
 python3 - "$out" "$reference" <<'PY'
 import json, subprocess, sys, os
@@ -31,7 +34,7 @@ out, reference = sys.argv[1], sys.argv[2]
 times = {json.loads(l)["model"]: json.loads(l) for l in open(os.path.join(out, "times.jsonl"))}
 print("| model | Recall@10 | NDCG@10 | Recall@20 | NDCG@20 | Coverage@10 | fit s | threads |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for name in ["foryou-recommend", "implicit-als", "implicit-bpr", "implicit-itemknn"]:
+for name in ["foryou-recommend", "implicit-als", "implicit-bpr", "implicit-itemknn", "lightfm-warp"]:
     path = os.path.join(out, name + ".csv")
     if not os.path.exists(path):
         continue

@@ -70,6 +70,11 @@ struct DemoCommand: AsyncParsableCommand {
                 -d '{"events":[{"id":"my-1","user":"newcomer","item":"v7","type":"like"},{"id":"my-2","user":"newcomer","item":"v7","type":"view","watch_ms":30000}]}'
               curl -s '\(base)/v1/users/newcomer/feed?count=5'
 
+              # train a model on the events (a few seconds in a release build, minutes in a debug one);
+              # feeds switch to it without a restart and report its model_version
+              curl -s -X POST \(base)/v1/models/train
+              curl -s '\(base)/v1/users/\(user.id)/feed?count=5'
+
               # add an item, erase a user, read the metrics
               curl -s -X PUT \(base)/v1/items -H 'content-type: application/json' \\
                 -d '{"items":[{"id":"my-video","creator":"me","tags":["cats"],"duration_ms":15000,"language":"en"}]}'

@@ -51,6 +51,7 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
         try await body()
     } catch let error as ForYouError {
         printError("error: \(error.message)")
+        if let cause = error.cause { printError("cause: \(cause)") }
         throw ExitCode.failure
     }
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Fits the `implicit` library's models on a PROTOCOL.md split and writes their test rankings.
+"""Fits the peers (the `implicit` library's models, and LightFM's WARP when it is installed) on a
+PROTOCOL.md split and writes their test rankings.
 
-Run in a scratch virtualenv outside the repository (pip install implicit); see BENCHMARKS.md.
+Run in a scratch virtualenv outside the repository (pip install implicit; LightFM needs
+pip install setuptools wheel cython && pip install --no-build-isolation lightfm); see BENCHMARKS.md.
 
-  implicit_peers.py SPLIT_DIR OUT_DIR [--threads N]
+  peers.py SPLIT_DIR OUT_DIR [--threads N]
 
 SPLIT_DIR is the output of `reference_eval.py split` (fit.csv, users.txt, catalogue.txt). For each
 model, writes OUT_DIR/<model>.csv (user,rank,item,score; top 20, fitted items excluded, ties by lower
@@ -56,15 +58,37 @@ def main():
         start = time.perf_counter()
         model.fit(X, show_progress=False)
         fit_seconds = time.perf_counter() - start
-        with open(os.path.join(a.out, name + ".csv"), "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["user", "rank", "item", "score"])
-            for u in range(len(users)):
-                ids, scores = model.recommend(u, X[u], N=len(items), filter_already_liked_items=True)
-                order = sorted(zip(ids, scores), key=lambda t: (-float(t[1]), t[0]))[:20]
-                for rank, (i, s) in enumerate(order, 1):
-                    w.writerow([users[u], rank, items[i], float(s)])
+        write(a, name, users, items, lambda u: model.recommend(u, X[u], N=len(items), filter_already_liked_items=True))
         print(json.dumps({"model": name, "fit_seconds": round(fit_seconds, 3), "threads": a.threads}), flush=True)
+    try:
+        from lightfm import LightFM
+    except ImportError:
+        return
+    model = LightFM(no_components=64, learning_rate=0.05, loss="warp", random_state=42)
+    start = time.perf_counter()
+    model.fit(X.tocoo(), epochs=30, num_threads=a.threads)
+    fit_seconds = time.perf_counter() - start
+    all_items = np.arange(len(items), dtype=np.int32)
+
+    def lightfm_top(u):
+        scores = model.predict(u, all_items, num_threads=1)
+        scores[X[u].indices] = -np.inf
+        return all_items, scores
+
+    write(a, "lightfm-warp", users, items, lightfm_top)
+    print(json.dumps({"model": "lightfm-warp", "fit_seconds": round(fit_seconds, 3), "threads": a.threads}), flush=True)
+
+
+def write(a, name, users, items, top):
+    """Writes each user's top 20 (seen items already filtered by `top`), ties by lower item index."""
+    with open(os.path.join(a.out, name + ".csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["user", "rank", "item", "score"])
+        for u in range(len(users)):
+            ids, scores = top(u)
+            order = sorted(((i, s) for i, s in zip(ids, scores) if np.isfinite(s)), key=lambda t: (-float(t[1]), t[0]))[:20]
+            for rank, (i, s) in enumerate(order, 1):
+                w.writerow([users[u], rank, items[i], float(s)])
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ struct EvalCommand: AsyncParsableCommand {
         try await reportingErrors {
             let interactions = try InteractionFile.read(data, format: format)
             let split = LeaveLastOutSplit(interactions)
+            guard !split.users.isEmpty else {
+                throw ForYouError(.invalidArgument, "no user in \(data) has 3 or more distinct items; the protocol needs train, validation and test items")
+            }
             printError("\(interactions.count) interactions, \(split.users.count) users with 3 or more, \(split.items.count) items")
             let results = await OfflineEvaluation.run(on: split, threads: threads) { printError($0) }
             if let path = recommendations, let final = results.last {

@@ -43,6 +43,7 @@ struct RecommendCommand: AsyncParsableCommand {
         try await reportingErrors {
             let started = ContinuousClock.now
             let all = InteractionSequences(try InteractionFile.read(interactions, format: format))
+            guard !all.items.isEmpty else { throw ForYouError(.invalidArgument, "\(interactions) holds no interactions") }
             guard let userText = FileManager.default.contents(atPath: users).map({ String(decoding: $0, as: UTF8.self) }) else {
                 throw ForYouError(.invalidArgument, "cannot read the users file \(users)")
             }

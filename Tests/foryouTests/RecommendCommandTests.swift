@@ -34,6 +34,22 @@ struct RecommendCommandTests {
         #expect(rows.filter { $0[0] == "nobody" }.count == 3)
     }
 
+    @Test func filesWithNothingToLearnFromAreClearErrors() async throws {
+        let folder = NSTemporaryDirectory() + "foryou-empty-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "user,item,timestamp\n".write(toFile: folder + "/empty.csv", atomically: true, encoding: .utf8)
+        try "user,item,timestamp\nu1,a,1\nu1,b,2\n".write(toFile: folder + "/short.csv", atomically: true, encoding: .utf8)
+        try "u1\n".write(toFile: folder + "/users.txt", atomically: true, encoding: .utf8)
+        let recommend = try RecommendCommand.parse([
+            "--interactions", folder + "/empty.csv", "--users", folder + "/users.txt", "--output", folder + "/out.csv",
+        ])
+        await #expect(throws: ExitCode.self) { try await recommend.run() }
+        let eval = try EvalCommand.parse(["--data", folder + "/short.csv"])
+        await #expect(throws: ExitCode.self) { try await eval.run() }
+        #expect(throws: (any Error).self) { try EvalCommand.parse(["--data", "x.csv", "--format", "xml"]) }
+    }
+
     @Test func aMissingFileIsAClearError() async throws {
         let command = try RecommendCommand.parse(["--interactions", "/nonexistent.csv", "--users", "/nonexistent.txt", "--output", "/tmp/x.csv"])
         await #expect(throws: ExitCode.self) { try await command.run() }

@@ -114,6 +114,10 @@ extension SQLiteStore {
         }
     }
 
+    public func deleteModels() async throws {
+        try await write(main) { db in try db.execute(sql: "DELETE FROM models") }
+    }
+
     public func latestModel() async throws -> [UInt8]? {
         try await read(main) { db in
             try Data.fetchOne(db, sql: "SELECT bytes FROM models ORDER BY saved_at DESC LIMIT 1").map { Array($0) }

@@ -63,5 +63,9 @@ public final class FaultyStore: ForYouStore {
         try await inner.saveModel(bytes, version: version)
     }
     public func latestModel() async throws -> [UInt8]? { try await inner.latestModel() }
+    public func deleteModels() async throws {
+        try failIfAsked()
+        try await inner.deleteModels()
+    }
     public func compact() async throws {}
 }

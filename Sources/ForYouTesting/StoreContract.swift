@@ -131,6 +131,9 @@ public enum StoreContract {
         try await store.saveModel([9], version: "m2")  // the same version again replaces it and becomes the latest
         let replaced = try await store.latestModel()
         try expect(replaced == [9], "re-saved model: \(replaced ?? [])")
+        try await store.deleteModels()
+        let deleted = try await store.latestModel()
+        try expect(deleted == nil, "a model is left after deleteModels")
     }
 
     static func compactionKeepsData(_ store: any ForYouStore) async throws {

@@ -23,7 +23,7 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: "The file's format: auto (from the name), udata, dat or csv.")
     var format = "auto"
 
-    @Option(help: "Threads used for ranking.")
+    @Option(help: "Threads for fitting (ALS, ItemKNN, EASE) and ranking.")
     var threads = 2
 
     @Option(help: "Also write the test rankings (user,rank,item,score) to this file, for reference_eval.py score.")
@@ -48,7 +48,9 @@ struct EvalCommand: AsyncParsableCommand {
             if let path = recommendations, let final = results.last {
                 var csv = "user,rank,item,score\n"
                 for (user, ranking) in zip(split.users, final.rankings) {
-                    for (rank, item) in ranking.enumerated() { csv += "\(user),\(rank + 1),\(split.items[Int(item)]),\(20 - rank)\n" }
+                    for (rank, item) in ranking.enumerated() {
+                        csv += "\(CSVText.escape(user)),\(rank + 1),\(CSVText.escape(split.items[Int(item)])),\(20 - rank)\n"
+                    }
                 }
                 try csv.write(toFile: path, atomically: true, encoding: .utf8)
             }

@@ -69,7 +69,9 @@ struct RecommendCommand: AsyncParsableCommand {
             var csv = "user,rank,item,score\n"
             for user in wanted {
                 let ranked = index[user].map { model.recommend(history: all.sequences[$0], count: count, itemCount: all.items.count) } ?? coldStart
-                for (rank, entry) in ranked.enumerated() { csv += "\(user),\(rank + 1),\(all.items[Int(entry.item)]),\(entry.score)\n" }
+                for (rank, entry) in ranked.enumerated() {
+                    csv += "\(CSVText.escape(user)),\(rank + 1),\(CSVText.escape(all.items[Int(entry.item)])),\(entry.score)\n"
+                }
             }
             try csv.write(toFile: output, atomically: true, encoding: .utf8)
             printError("wrote \(output) in \(ContinuousClock.now - started)")

@@ -50,8 +50,10 @@ extension Recommender {
     }
 
     /// Erases a user: their events, derived state and served history, and what their events added
-    /// to aggregates. The store is compacted afterwards (when anything was deleted), so nothing of the
-    /// user remains on disk. Erasing an unknown user succeeds and deletes nothing.
+    /// to aggregates. Trained models were computed from everyone's events, the user's included, so
+    /// they are retired too: stored models are deleted and feeds fall back to the rules until the next
+    /// training. The store is compacted afterwards (when anything was deleted), so nothing of the user
+    /// remains on disk. Erasing an unknown user succeeds and deletes nothing.
     /// - Returns: how many events were erased.
     public func erase(user: String) async throws -> Int {
         let userID = try UserID(validating: user, field: "user")
@@ -62,6 +64,11 @@ extension Recommender {
                 let events = try await store.events(of: userID)
                 let erasedEvents = try await store.eraseEvents(of: userID)
                 state.withLock { $0.erase(userID, events: events) }
+                if erasedEvents > 0 {
+                    erasures.withLock { $0 += 1 }
+                    learned.withLock { $0 = nil }
+                    try await store.deleteModels()
+                }
                 let erasedServed = try await store.eraseServed(of: userID)
                 if erasedEvents > 0 || erasedServed > 0 { try await store.compact() }
                 return erasedEvents

@@ -46,15 +46,17 @@ extension Recommender {
     /// positive event in the log, stores it, and swaps it in.
     /// - Parameter progress: called with a line per step, for logs.
     /// - Returns: the new model's description.
-    /// - Throws: ``ForYouError/Code/unavailable`` when there is nothing to learn from yet; store errors.
+    /// - Throws: ``ForYouError/Code/conflict`` when there is nothing to learn from yet, or when a user
+    ///   was erased while the model trained (train again); store errors.
     @discardableResult
     public func train(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> ModelInfo {
         try await training.withLock {
+            let erasuresBefore = erasures.withLock { $0 }
             let (items, durations, catalogueIndex) = state.withLock { state in
                 (state.catalog.items.map(\.id), state.catalog.items.map(\.durationMilliseconds), state.catalog.itemIndex)
             }
-            var histories: [UserID: [Int32]] = [:]
-            var seen: [UserID: Set<Int32>] = [:]
+            // Each user's positive items in event time order (log order breaks ties), each item once.
+            var timed: [UserID: [(at: Int64, position: Int, item: Int32)]] = [:]
             var events = 0
             var position: Int64 = 0
             while true {
@@ -66,12 +68,17 @@ extension Recommender {
                         of: event.type, watchMilliseconds: event.watchMilliseconds, durationMilliseconds: event.itemDurationMilliseconds ?? durations[Int(index)])
                     guard weight >= configuration.signals.positiveThreshold else { continue }
                     events += 1
-                    if seen[event.user, default: []].insert(index).inserted { histories[event.user, default: []].append(index) }
+                    timed[event.user, default: []].append((event.at.milliseconds, events, index))
                 }
                 position = page.lastPosition
             }
-            guard !histories.isEmpty else {
-                throw ForYouError(.unavailable, "no positive events to learn from yet; ingest views, likes or shares first")
+            guard !timed.isEmpty else {
+                throw ForYouError(.conflict, "no positive events to learn from yet; ingest views, likes or shares first")
+            }
+            var histories: [UserID: [Int32]] = [:]
+            for (user, entries) in timed {
+                var seen = Set<Int32>()
+                histories[user] = entries.sorted { ($0.at, $0.position) < ($1.at, $1.position) }.map(\.item).filter { seen.insert($0).inserted }
             }
             let users = histories.keys.sorted()
             let sequences = users.map { histories[$0]! }
@@ -84,8 +91,14 @@ extension Recommender {
             }
             await model.fit(sequences: sequences, itemCount: items.count)
             let learnedModel = LearnedModel(trainedAt: clock.now(), users: users.count, events: events, items: items, model: model)
-            try await store.saveModel(learnedModel.encoded(), version: learnedModel.version)
-            learned.withLock { $0 = ServingModel(learnedModel) }
+            // Stored and swapped under the write lock, so no erasure can slip between the check and the save.
+            try await writes.withLock {
+                guard erasures.withLock({ $0 }) == erasuresBefore else {
+                    throw ForYouError(.conflict, "a user was erased while the model trained on their events; train again")
+                }
+                try await store.saveModel(learnedModel.encoded(), version: learnedModel.version)
+                learned.withLock { $0 = ServingModel(learnedModel) }
+            }
             progress("serving \(learnedModel.version): \(model.name)")
             return Self.info(learnedModel)
         }

@@ -34,6 +34,8 @@ public final class Recommender: Sendable {
     let learned = Mutex<ServingModel?>(nil)
     /// Serialises trainings.
     let training = AsyncLock()
+    /// Counts erasures, so a training that read the log before one knows its model is stale.
+    let erasures = Mutex(0)
     /// Why the stored model could not be loaded when the engine opened, if it could not.
     public let modelLoadProblem: String?
 

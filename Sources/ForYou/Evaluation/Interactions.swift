@@ -57,7 +57,7 @@ extension Interaction {
         case .csv:
             guard let header = lines.next() else { return [] }
             lineNumber = 1
-            let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces.lowercased() }
+            let names = CSVText.fields(header).map { $0.trimmingSpaces.lowercased() }
             func column(_ candidates: [String]) throws -> Int {
                 guard let index = names.firstIndex(where: candidates.contains) else {
                     throw ForYouError(.invalidArgument, "the CSV header has no column among \(candidates.joined(separator: ", ")): \(names)")
@@ -74,12 +74,12 @@ extension Interaction {
         while let line = lines.next() {
             lineNumber += 1
             if line.allSatisfy(\.isWhitespace) { continue }
-            let fields = line.split(separator: separator, omittingEmptySubsequences: false)
+            let fields = format == .csv ? CSVText.fields(line) : line.split(separator: separator, omittingEmptySubsequences: false)
             guard fields.count > needed else {
                 throw ForYouError(.invalidArgument, "line \(lineNumber) has \(fields.count) fields; at least \(needed + 1) are needed")
             }
             let rawTime = fields[columns.timestamp].trimmingSpaces
-            guard let timestamp = Int64(rawTime) ?? Double(rawTime).flatMap({ $0.isFinite ? Int64($0) : nil }) else {
+            guard let timestamp = Int64(rawTime) ?? Double(rawTime).flatMap({ $0.isFinite ? Int64(exactly: $0.rounded(.towardZero)) : nil }) else {
                 throw ForYouError(.invalidArgument, "line \(lineNumber): the timestamp `\(rawTime)` is not a number of seconds")
             }
             let user = fields[columns.user].trimmingSpaces

@@ -9,15 +9,43 @@
 // 4. the catalogue is every item of the data, including items only dropped users had.
 // Items get dense indices in id order, so "ties break by lower item id" is "ties break by lower index".
 
-/// Orders ids as PROTOCOL.md's reference does: integers by value first, then other ids by code point.
+/// Orders ids as PROTOCOL.md's reference (`id_key`) does: ids that are integers (ASCII digits with an
+/// optional leading `-`, any length) first, by value; then every other id by Unicode code points. Ids
+/// of equal value ("1" and "01") are ordered by code points, so the order is total and the same in
+/// every run.
 public func protocolIDOrder(_ a: String, _ b: String) -> Bool {
-    let x = Int64(a)
-    let y = Int64(b)
-    switch (x, y) {
-    case let (x?, y?): return x < y
+    switch (IntegerID(a), IntegerID(b)) {
+    case let (x?, y?):
+        if x != y { return x < y }
     case (.some, nil): return true
     case (nil, .some): return false
-    case (nil, nil): return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) { $0.value < $1.value }
+    case (nil, nil): break
+    }
+    return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars) { $0.value < $1.value }
+}
+
+/// An integer id of any length, compared by value.
+private struct IntegerID: Comparable {
+    let negative: Bool
+    /// Decimal digits without leading zeros ("" for zero).
+    let magnitude: [UInt8]
+
+    init?(_ text: String) {
+        var digits = Array(text.utf8)[...]
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative { digits = digits.dropFirst() }
+        guard !digits.isEmpty, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        let trimmed = Array(digits.drop { $0 == 48 })
+        self.negative = negative && !trimmed.isEmpty
+        magnitude = trimmed
+    }
+
+    static func < (a: IntegerID, b: IntegerID) -> Bool {
+        if a.negative != b.negative { return a.negative }
+        let smallerMagnitude = a.magnitude.count != b.magnitude.count
+            ? a.magnitude.count < b.magnitude.count : a.magnitude.lexicographicallyPrecedes(b.magnitude)
+        let equal = a.magnitude == b.magnitude
+        return a.negative ? (!smallerMagnitude && !equal) : smallerMagnitude
     }
 }
 

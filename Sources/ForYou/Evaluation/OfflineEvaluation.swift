@@ -71,15 +71,17 @@ public enum OfflineEvaluation {
         let n = split.items.count
         let weights = blendWeights
         let chunk = max(1, (split.train.count + threads - 1) / max(1, threads))
-        // gains[t * weights.count + w]: summed NDCG@10 of transition model t blended with weight w.
-        let gains = await withTaskGroup(of: [Double].self) { group in
+        // perUser[u][t * weights.count + w]: NDCG@10 of user u for transition model t blended with weight w.
+        // Summed in user order afterwards, so the choice does not depend on how users were split.
+        let perUser = await withTaskGroup(of: (Int, [[Double]]).self) { group in
             for start in stride(from: 0, to: split.train.count, by: chunk) {
                 group.addTask {
-                    var gains = [Double](repeating: 0, count: fitted.transitions.count * weights.count)
+                    var part: [[Double]] = []
                     var alsScores = [Float](repeating: 0, count: n)
                     var transitionScores = [Float](repeating: 0, count: n)
                     var mixed = [Float](repeating: 0, count: n)
                     for user in start..<min(start + chunk, split.train.count) {
+                        var gains = [Double](repeating: 0, count: fitted.transitions.count * weights.count)
                         let history = split.train[user]
                         fitted.als.score(history: history, into: &alsScores)
                         for (t, model) in fitted.transitions.enumerated() {
@@ -87,17 +89,20 @@ public enum OfflineEvaluation {
                             for (w, weight) in weights.enumerated() {
                                 for i in 0..<n { mixed[i] = transitionScores[i] }
                                 BlendModel.mix(&mixed, alsScores, weight: weight)
-                                gains[t * weights.count + w] += ndcgAt10(of: split.validation[user], scores: &mixed, excluding: history)
+                                gains[t * weights.count + w] = ndcgAt10(of: split.validation[user], scores: &mixed, excluding: history)
                             }
                         }
+                        part.append(gains)
                     }
-                    return gains
+                    return (start, part)
                 }
             }
-            var total = [Double](repeating: 0, count: transitions.count * weights.count)
-            for await part in group { for i in total.indices { total[i] += part[i] } }
-            return total
+            var all = [[Double]](repeating: [], count: split.train.count)
+            for await (start, part) in group { for (offset, gains) in part.enumerated() { all[start + offset] = gains } }
+            return all
         }
+        var gains = [Double](repeating: 0, count: transitions.count * weights.count)
+        for user in perUser { for i in gains.indices { gains[i] += user[i] } }
         var best = 0
         for (index, gain) in gains.enumerated() where gain > gains[best] { best = index }
         let users = Double(max(1, split.train.count))
@@ -147,8 +152,8 @@ public enum OfflineEvaluation {
         let fitSeconds = seconds(since: start) + selectionSeconds
         let rankings = await rank(model, histories: split.fit, itemCount: split.items.count, threads: threads)
         let metrics = RankingMetrics(rankings: rankings, targets: split.test, catalogueSize: split.items.count)
-        // BPR's SGD runs on one thread (see BPRModel); MostPopular only counts.
-        let fitThreads = model is BPRModel || model is PopularityModel ? 1 : threads
+        // BPR's SGD runs on one thread (see BPRModel); MostPopular and the transition counts are single loops.
+        let fitThreads = model is BPRModel || model is PopularityModel || model is ItemTransitionModel ? 1 : threads
         return Result(name: model.name, test: metrics, rankings: rankings, fitSeconds: fitSeconds, threads: fitThreads)
     }
 

@@ -19,7 +19,7 @@ struct Candidate {
     var favouriteTagIndex: Int32 = -1
     var trending: Float = 0
     var popular: Float = 0
-    /// The trained model's score, scaled to 0...1 over this user's candidates.
+    /// The trained model's score, scaled to 0...1 by the best of the model's top items for this user.
     var learned: Float = 0
 }
 

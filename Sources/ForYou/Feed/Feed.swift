@@ -39,7 +39,7 @@ public enum FeedReason: Hashable, Sendable {
         case .trending: "popular in the last few hours"
         case .exploration: "new, and finding its first audience"
         case .popular: "popular on this platform"
-        case .learned(let item): "because you watched \(item) (learned from what viewers watch next)"
+        case .learned(let item): "the trained model's pick after you watched \(item)"
         }
     }
 }

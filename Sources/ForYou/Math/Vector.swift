@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Dense float kernels over contiguous rows of a row-major matrix. All unsafe pointer use of the
-// models stays in this file. SIMD8 lanes with plain multiply-add (a fused `addProduct` compiles to a
-// libm call at the default target, see SWIFT-NOTES.md), reduced by halves.
+// Dense float kernels over contiguous rows of a row-major matrix: SIMD8 lanes with plain multiply-add
+// (a fused `addProduct` compiles to a libm call at the default target, see SWIFT-NOTES.md), reduced by
+// halves. The models call them with pointers into their own `Matrix` storage, inside
+// `withUnsafe…BufferPointer` scopes, after checking shapes.
 
 /// A row-major matrix of Float in one contiguous array.
 public struct Matrix: Sendable, Equatable {

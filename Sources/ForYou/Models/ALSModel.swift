@@ -64,6 +64,8 @@ public struct ALSModel: SequentialModel {
     }
 
     public func score(history: [Int32], into scores: inout [Float]) {
+        precondition(scores.count == itemFactors.rows, "scores must hold one value per item")
+        precondition(history.allSatisfy { $0 >= 0 && Int($0) < itemFactors.rows }, "history items must be catalogued")
         let k = configuration.factors
         var x = [Float](repeating: 0, count: k)
         Self.conjugateGradient(
@@ -131,6 +133,7 @@ public struct ALSModel: SequentialModel {
         _ x: inout [Float], observed: [Int32], fixed y: Matrix, gramian g: Matrix, confidence: Float, steps: Int
     ) {
         let k = x.count
+        precondition(y.columns == k && g.rows == k && g.columns == k, "factor and gramian shapes must match")
         let c = 1 + confidence
         y.storage.withUnsafeBufferPointer { factors in
             g.storage.withUnsafeBufferPointer { gram in

@@ -50,7 +50,11 @@ public struct BPRModel: SequentialModel {
         var pairs: [(user: Int32, item: Int32)] = []
         for (user, set) in itemSets.enumerated() { for item in set { pairs.append((Int32(user), item)) } }
         var random = SplitMix64(seed: configuration.seed &+ 2)
-        guard !pairs.isEmpty, itemCount > 1 else { return }
+        userRow = Dictionary(itemSets.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        guard !pairs.isEmpty, itemCount > 1 else {
+            (userFactors, itemFactors, itemBias) = (users, items, bias)
+            return
+        }
         for _ in 0..<configuration.epochs {
             for _ in 0..<pairs.count {
                 let (user, positive) = pairs[Int(random.next() % UInt64(pairs.count))]
@@ -70,16 +74,16 @@ public struct BPRModel: SequentialModel {
         userFactors = users
         itemFactors = items
         itemBias = bias
-        userRow = Dictionary(itemSets.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func score(history: [Int32], into scores: inout [Float]) {
+        precondition(scores.count == itemFactors.rows, "scores must hold one value per item")
         let k = configuration.factors
         let key = Array(Set(history)).sorted()
         var user = [Float](repeating: 0, count: k)
         if let row = userRow[key] {
             for d in 0..<k { user[d] = userFactors[row, d] }
-        } else if !key.isEmpty {
+        } else if !key.isEmpty && itemFactors.rows > 1 {
             // Fold in: the same updates, items fixed, from a generator seeded by the history.
             var random = SplitMix64(seed: configuration.seed ^ stableHash(key.map(String.init).joined(separator: ",")))
             var items = itemFactors

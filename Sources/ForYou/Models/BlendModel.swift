@@ -28,7 +28,11 @@ public struct BlendModel: SequentialModel {
 
     public func score(history: [Int32], into scores: inout [Float]) {
         var other = [Float](repeating: 0, count: scores.count)
-        if transitionsWeight > 0 { transitions.score(history: history, into: &scores) }
+        if transitionsWeight > 0 {
+            transitions.score(history: history, into: &scores)
+        } else {
+            for index in scores.indices { scores[index] = 0 }
+        }
         if transitionsWeight < 1 { als.score(history: history, into: &other) }
         Self.mix(&scores, other, weight: transitionsWeight)
     }

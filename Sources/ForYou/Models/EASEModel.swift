@@ -55,6 +55,7 @@ public struct EASEModel: SequentialModel {
         for index in scores.indices { scores[index] = 0 }
         guard weights.rows > 0 else { return }
         let n = weights.columns
+        precondition(scores.count == n && history.allSatisfy { $0 >= 0 && Int($0) < n }, "scores and history must fit the catalogue")
         weights.storage.withUnsafeBufferPointer { b in
             scores.withUnsafeMutableBufferPointer { s in
                 for item in Set(history) { Kernels.axpy(1, b.baseAddress! + Int(item) * n, s.baseAddress!, n) }

@@ -65,6 +65,7 @@ public struct ItemKNNModel: SequentialModel {
     }
 
     public func score(history: [Int32], into scores: inout [Float]) {
+        precondition(scores.count == neighbours.count, "scores must hold one value per item")
         for index in scores.indices { scores[index] = 0 }
         for item in Set(history) {
             for (other, similarity) in neighbours[Int(item)] { scores[Int(other)] += similarity }

@@ -84,6 +84,7 @@ public struct ItemTransitionModel: SequentialModel {
     }
 
     public func score(history: [Int32], into scores: inout [Float]) {
+        precondition(scores.count == popularity.count, "scores must hold one value per item")
         for index in scores.indices { scores[index] = 0 }
         var weight: Float = 1
         for item in history.suffix(configuration.historyLength).reversed() {

@@ -13,14 +13,20 @@ public protocol SequentialModel: Sendable {
 }
 
 extension SequentialModel {
-    /// The `count` best items for a history, excluding the items in it; ties by lower index.
+    /// The `count` best items for a history, excluding the items in it; ties by lower index. Items
+    /// the model cannot score (NaN, −∞) rank last rather than disappearing, so the list is as long as
+    /// the catalogue allows.
+    /// - Precondition: every history item is in `0..<itemCount`, the model's catalogue size.
     /// - Complexity: O(N log count) for N items.
     public func recommend(history: [Int32], count: Int, itemCount: Int) -> [(item: Int32, score: Float)] {
+        precondition(history.allSatisfy { $0 >= 0 && Int($0) < itemCount }, "history items must be in 0..<itemCount")
         var scores = [Float](repeating: 0, count: itemCount)
         score(history: history, into: &scores)
-        for item in history { scores[Int(item)] = -.infinity }
-        var top = TopK(min(count, itemCount))
-        for (index, value) in scores.enumerated() where value > -.infinity { top.insert(Int32(index), score: value) }
+        let seen = Set(history)
+        var top = TopK(min(count, itemCount - seen.count))
+        for (index, value) in scores.enumerated() where !seen.contains(Int32(index)) {
+            top.insert(Int32(index), score: value.isFinite || value == .infinity ? value : -.greatestFiniteMagnitude)
+        }
         return top.sorted().map { ($0.element, $0.score) }
     }
 }

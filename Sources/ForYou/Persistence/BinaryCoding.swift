@@ -38,7 +38,7 @@ struct BinaryReader {
 
     var isAtEnd: Bool { offset == bytes.count }
 
-    private static func truncated() -> ForYouError { ForYouError(.invalidArgument, "the model file is truncated or corrupt") }
+    private static func truncated() -> ForYouError { ForYouError(.invalidArgument, "the model file is truncated or corrupt: it ends too early") }
 
     mutating func read<T: FixedWidthInteger>(_: T.Type) throws -> T {
         let size = MemoryLayout<T>.size

@@ -102,6 +102,7 @@ public struct LearnedModel: Sendable {
         events = Int(try reader.read(Int64.self))
         let itemCount = try reader.readCount(elementSize: 8)
         items = try (0..<itemCount).map { _ in ItemID(trusted: try reader.readString()) }
+        guard Set(items).count == items.count else { throw Self.corrupt("an item id appears twice") }
         var t = ItemTransitionModel.Configuration()
         t.window = Int(try reader.read(Int64.self))
         t.stepDecay = try reader.readFloat()
@@ -123,14 +124,13 @@ public struct LearnedModel: Sendable {
         a.confidence = try reader.readFloat()
         var matrices: [Matrix] = []
         for _ in 0..<2 {
-            let rows = Int(try reader.read(Int64.self))
-            let columns = Int(try reader.read(Int64.self))
-            var matrix = Matrix(rows: 0, columns: 0)
+            let rows = try reader.read(Int64.self)
+            let columns = try reader.read(Int64.self)
             let storage = try reader.readFloats()
-            guard rows >= 0, columns >= 0, storage.count == rows * columns else {
-                throw ForYouError(.invalidArgument, "the model file is truncated or corrupt")
+            guard rows >= 0, columns >= 0, rows <= Int64(Int32.max), columns <= Int64(Int32.max), Int64(storage.count) == rows * columns else {
+                throw Self.corrupt("a matrix's shape does not match its values")
             }
-            matrix = Matrix(rows: rows, columns: columns)
+            var matrix = Matrix(rows: Int(rows), columns: Int(columns))
             matrix.storage = storage
             matrices.append(matrix)
         }
@@ -141,11 +141,31 @@ public struct LearnedModel: Sendable {
         model.transitions = transitions
         model.als = als
         self.model = model
-        guard reader.isAtEnd, transitions.rowStart.count == itemCount + 1, transitions.popularity.count == itemCount,
-            als.itemFactors.rows == itemCount, als.itemFactors.columns == a.factors
-        else {
-            throw ForYouError(.invalidArgument, "the model file is truncated or corrupt")
+        guard reader.isAtEnd else { throw Self.corrupt("bytes follow the model") }
+        try Self.check(transitions, itemCount: itemCount)
+        guard (1...1024).contains(a.factors), (0...1000).contains(a.foldInSteps), (0...1000).contains(a.conjugateGradientSteps),
+            (1...256).contains(a.threads), a.regularization.isFinite, a.confidence.isFinite,
+            als.itemFactors.rows == itemCount, als.itemFactors.columns == a.factors,
+            als.gramian.rows == a.factors, als.gramian.columns == a.factors
+        else { throw Self.corrupt("the ALS part has an impossible shape or setting") }
+        guard model.transitionsWeight.isFinite, (0...1).contains(model.transitionsWeight) else {
+            throw Self.corrupt("the blend weight is not in 0...1")
         }
+    }
+
+    private static func corrupt(_ detail: String) -> ForYouError {
+        ForYouError(.invalidArgument, "the model file is truncated or corrupt: \(detail)")
+    }
+
+    /// The transition matrix must be valid compressed sparse rows over `itemCount` items.
+    private static func check(_ t: ItemTransitionModel, itemCount: Int) throws {
+        let c = t.configuration
+        guard (1...1000).contains(c.window), (1...1000).contains(c.historyLength), c.stepDecay.isFinite, c.historyDecay.isFinite,
+            t.rowStart.count == itemCount + 1, t.rowStart.first == 0, t.rowStart.last == t.columns.count,
+            t.values.count == t.columns.count, t.popularity.count == itemCount,
+            zip(t.rowStart, t.rowStart.dropFirst()).allSatisfy({ $0 <= $1 }),
+            t.columns.allSatisfy({ $0 >= 0 && Int($0) < itemCount }), t.values.allSatisfy(\.isFinite)
+        else { throw corrupt("the transition part is not a valid sparse matrix over the items") }
     }
 
     static func hex(_ value: UInt64) -> String {

@@ -98,6 +98,8 @@ public final class MemoryStore: ForYouStore {
 
     public func latestModel() async throws -> [UInt8]? { state.withLock { $0.model } }
 
+    public func deleteModels() async throws { state.withLock { $0.model = nil } }
+
     public func compact() async throws {}
 }
 

@@ -12,6 +12,19 @@ struct InteractionsTests {
         #expect(try Interaction.parse("timestamp,item,user\n100,10,1\n\n200,20,2\n", format: .csv) == expected)
     }
 
+    @Test func quotedCSVFieldsMayHoldCommasAndQuotes() throws {
+        let text = "user,item,timestamp\n\"u,1\",\"say \"\"hi\"\"\",5\n"
+        #expect(try Interaction.parse(text, format: .csv) == [Interaction(user: "u,1", item: "say \"hi\"", timestamp: 5)])
+        #expect(CSVText.escape("plain") == "plain")
+        #expect(CSVText.escape("a,b") == "\"a,b\"")
+        #expect(CSVText.escape("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        for field in ["x", "a,b", "q\"q", ""] { #expect(CSVText.fields(Substring(CSVText.escape(field) + ",z")) == [Substring(field), "z"]) }
+    }
+
+    @Test func aTimestampBeyondSixtyFourBitsIsAnError() {
+        #expect(throws: ForYouError.self) { try Interaction.parse("user,item,timestamp\n1,2,1e19\n", format: .csv) }
+    }
+
     @Test func guessesTheFormatFromTheFileName() {
         #expect(InteractionFormat.guess(fromFileName: "ml-100k/u.data") == .udata)
         #expect(InteractionFormat.guess(fromFileName: "ratings.dat") == .dat)
@@ -41,6 +54,11 @@ struct InteractionsTests {
 struct LeaveLastOutSplitTests {
     @Test func idsCompareAsNumbersWhenTheyAreIntegers() {
         #expect(["10", "9", "b", "-1", "a", "100"].sorted(by: protocolIDOrder) == ["-1", "9", "10", "100", "a", "b"])
+        // Any length, leading zeros, negative numbers; "+1" is not an integer id (as in the reference).
+        let ids = ["123456789012345678901234567890", "-20", "-3", "007", "7", "+1", "0", "-0", "99999999999999999999"]
+        #expect(ids.sorted(by: protocolIDOrder) == [
+            "-20", "-3", "-0", "0", "007", "7", "99999999999999999999", "123456789012345678901234567890", "+1",
+        ])
     }
 
     @Test func splitsAsTheProtocolSays() {

@@ -19,7 +19,7 @@ struct TrainingTests {
     @Test func trainingNeedsPositiveEvents() async throws {
         let engine = try await Recommender.open(store: MemoryStore(), clock: ManualClock())
         let error = await #expect(throws: ForYouError.self) { try await engine.train() }
-        #expect(error?.code == .unavailable)
+        #expect(error?.code == .conflict)
         #expect(engine.currentModel == nil)
     }
 
@@ -42,6 +42,19 @@ struct TrainingTests {
         let reopened = try await Recommender.open(store: store, clock: clock)
         #expect(reopened.currentModel == info)
         #expect(reopened.modelLoadProblem == nil)
+    }
+
+    /// A model's weights were computed from every user's events: erasing one retires it.
+    @Test func erasingAUserRetiresTrainedModels() async throws {
+        let store = MemoryStore()
+        let (engine, world, _) = try await engineWithWorld(store: store)
+        try await engine.train()
+        _ = try await engine.erase(user: "never-seen")  // nothing erased: the model stays
+        #expect(engine.currentModel != nil)
+        _ = try await engine.erase(user: world.users[0].id)
+        #expect(engine.currentModel == nil)
+        #expect(try await store.latestModel() == nil)
+        #expect(try await engine.feed(for: world.users[1].id, count: 5).modelVersion == Recommender.modelVersion)
     }
 
     /// Feeds keep being served while a model trains, and each uses either the old or the new model.

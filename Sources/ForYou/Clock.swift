@@ -12,6 +12,13 @@ public protocol WallClock: Sendable {
     func now() -> Timestamp
 }
 
+extension Duration {
+    /// The duration in seconds, as a `Double` (for reports and metrics).
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
+}
+
 /// The system's real-time clock.
 public struct SystemWallClock: WallClock {
     public init() {}

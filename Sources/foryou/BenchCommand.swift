@@ -101,20 +101,20 @@ struct BenchCommand: AsyncParsableCommand {
             _ = try await Self.load(client: client, concurrency: concurrency, count: batches) { index in
                 try await Self.send(client, .POST, base + "/v1/events", body: bodies[index])
             }
-            let ingestSeconds = Self.seconds(ContinuousClock.now - ingestStart)
+            let ingestSeconds = (ContinuousClock.now - ingestStart).inSeconds
 
             let users = world.users.map(\.id)
             let feedStart = ContinuousClock.now
             let feedLatencies = try await Self.load(client: client, concurrency: concurrency, count: requests) { index in
                 try await Self.send(client, .GET, base + "/v1/users/\(users[(index * 7919) % users.count])/feed?count=10")
             }
-            let feedWall = Self.seconds(ContinuousClock.now - feedStart)
+            let feedWall = (ContinuousClock.now - feedStart).inSeconds
 
             let healthStart = ContinuousClock.now
             let healthLatencies = try await Self.load(client: client, concurrency: concurrency, count: requests) { _ in
                 try await Self.send(client, .GET, base + "/healthz")
             }
-            let healthWall = Self.seconds(ContinuousClock.now - healthStart)
+            let healthWall = (ContinuousClock.now - healthStart).inSeconds
             group.cancelAll()
             return BenchResult(
                 eventsPerSecond: Double(batches * 500) / ingestSeconds, feed: Latency(feedLatencies, wall: feedWall),
@@ -133,7 +133,7 @@ struct BenchCommand: AsyncParsableCommand {
                     for index in stride(from: worker, to: count, by: concurrency) {
                         let start = ContinuousClock.now
                         try await request(index)
-                        latencies.append(seconds(ContinuousClock.now - start))
+                        latencies.append((ContinuousClock.now - start).inSeconds)
                     }
                     return latencies
                 }
@@ -169,10 +169,6 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
         return #"{"events":[\#(events.joined(separator: ","))]}"#
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     static func report(_ results: [(String, BenchResult)], world: DemoWorld, batches: Int, requests: Int, concurrency: Int) -> String {

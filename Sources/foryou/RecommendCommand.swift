@@ -58,7 +58,7 @@ struct RecommendCommand: AsyncParsableCommand {
                 model = await OfflineEvaluation.selectDefaultModel(on: inner) { printError("  \($0)") }
             }
             await model.fit(sequences: all.sequences, itemCount: all.items.count)
-            let fitSeconds = BenchCommand.seconds(ContinuousClock.now - fitStarted)
+            let fitSeconds = (ContinuousClock.now - fitStarted).inSeconds
             printError("fitted \(model.name) on all \(all.users.count) users")
             printError("fit seconds: \(String(format: "%.3f", fitSeconds)) (hyperparameter selection and final fit)")
             var popular = PopularityModel()

@@ -81,12 +81,4 @@ public struct EventInput: Sendable {
         self.watchMilliseconds = watchMilliseconds
         self.malformedField = malformedField
     }
-
-    /// The input form of a validated event (for replaying generated or imported data through the API path).
-    public init(_ event: Event) {
-        self.init(
-            id: event.id.rawValue, user: event.user.rawValue, item: event.item?.rawValue,
-            creator: event.item == nil ? event.creator?.rawValue : nil, type: event.type.rawValue,
-            at: event.at.rfc3339, watchMilliseconds: event.watchMilliseconds)
-    }
 }

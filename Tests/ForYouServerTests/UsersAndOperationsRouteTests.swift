@@ -37,6 +37,17 @@ struct UsersAndOperationsRouteTests {
         }
     }
 
+    @Test func trainingWithNothingToLearnFromIsAConflictAndChangesNothing() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            let response = try await client.send(.post, "/v1/models/train")
+            #expect(response.status == .conflict)
+            #expect(try response.error().code == "conflict")
+            #expect(try response.error().message.contains("no positive events"))
+            #expect(try await client.send(.get, "/v1/models/current").status == .notFound)
+        }
+    }
+
     @Test func trainingOverHTTPSwapsTheModelThatFeedsReport() async throws {
         let fixture = try await APIFixture()
         _ = try await fixture.engine.ingest((0..<60).map {

@@ -51,6 +51,32 @@ public struct ForYouError: Error, Sendable, CustomStringConvertible {
         public static let timestampInFuture = Code("timestamp_in_future")
         /// The event names an item that was never upserted.
         public static let unknownItem = Code("unknown_item")
+        /// The record belongs to another jurisdiction than the deployment's; it is counted, never stored.
+        public static let wrongJurisdiction = Code("wrong_jurisdiction")
+
+        // MARK: - Access
+
+        /// The request carries no API key, or one that is unknown or revoked.
+        public static let unauthenticated = Code("unauthenticated")
+        /// The API key's role does not allow this route.
+        public static let forbidden = Code("forbidden")
+
+        // MARK: - Algorithm packages (each refusal has its own code; nothing is installed)
+
+        /// The package file is not a ForYou algorithm package, or is truncated or inconsistent.
+        public static let packageMalformed = Code("package_malformed")
+        /// The weights do not match the digest the signed manifest gives for them.
+        public static let packageTampered = Code("package_tampered")
+        /// The package is unsigned, or its signature does not verify against a configured licensor key.
+        public static let signatureInvalid = Code("signature_invalid")
+        /// The license's validity period has ended.
+        public static let licenseExpired = Code("license_expired")
+        /// The license's validity period has not started.
+        public static let licenseNotYetValid = Code("license_not_yet_valid")
+        /// The license does not cover this deployment's jurisdiction.
+        public static let licenseWrongJurisdiction = Code("license_wrong_jurisdiction")
+        /// The license does not permit this use (for example `serve`).
+        public static let licenseUseNotPermitted = Code("license_use_not_permitted")
     }
 
     /// What kind of failure this is.

@@ -118,9 +118,9 @@ extension SQLiteStore {
         try await write(main) { db in try db.execute(sql: "DELETE FROM models") }
     }
 
-    public func latestModel() async throws -> [UInt8]? {
+    public func savedModels() async throws -> [[UInt8]] {
         try await read(main) { db in
-            try Data.fetchOne(db, sql: "SELECT bytes FROM models ORDER BY saved_at DESC LIMIT 1").map { Array($0) }
+            try Data.fetchAll(db, sql: "SELECT bytes FROM models ORDER BY saved_at DESC").map { Array($0) }
         }
     }
 }
@@ -149,6 +149,13 @@ extension SQLiteStore {
         try await write(servedDatabase) { db in
             try db.execute(sql: "DELETE FROM served WHERE at < ?", arguments: [before.milliseconds])
             return db.changesCount
+        }
+    }
+
+    public func served(of user: UserID) async throws -> [ServedRecord] {
+        try await read(servedDatabase) { db in
+            try Row.fetchAll(db, sql: "SELECT user, item, at FROM served WHERE user = ? ORDER BY rowid", arguments: [user.rawValue])
+                .map { ServedRecord(user: UserID(trusted: $0[0]), item: ItemID(trusted: $0[1]), at: Timestamp(milliseconds: $0[2])) }
         }
     }
 

@@ -42,6 +42,31 @@ extension SQLiteStore {
                     );
                     """)
         }
+        migrator.registerMigration("v3: governance") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE settings (
+                        key TEXT PRIMARY KEY NOT NULL,      -- for example 'jurisdiction'
+                        value TEXT NOT NULL
+                    );
+                    CREATE TABLE user_controls (
+                        user TEXT PRIMARY KEY NOT NULL,
+                        controls TEXT NOT NULL              -- UserControls as JSON
+                    );
+                    CREATE TABLE pseudonym_keys (
+                        user TEXT PRIMARY KEY NOT NULL,
+                        key BLOB NOT NULL                   -- 32 random bytes; deleted on erasure
+                    );
+                    CREATE TABLE api_keys (
+                        id TEXT PRIMARY KEY NOT NULL,       -- public key id
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        secret_hash BLOB NOT NULL,          -- SHA-256 of the key text; the key itself is never stored
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    """)
+        }
         return migrator
     }
 

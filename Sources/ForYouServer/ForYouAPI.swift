@@ -1,16 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The HTTP API, a thin shell over `Recommender`: every handler decodes, calls one engine method and
-// encodes. Routes (JSON, snake_case):
+// The HTTP API, a thin shell over `Recommender`: every handler checks the caller's role, decodes, calls
+// one engine method and encodes. Routes (JSON, snake_case; the role each needs, admin may do everything):
 //
-//   PUT    /v1/items                 upsert a batch of items                → {"upserted":N}
-//   POST   /v1/events                ingest up to 1000 events               → {"accepted","duplicates","rejected"}
-//   GET    /v1/users/{user}/feed     ?count=1...100 (default 10)            → {"user","model_version","items"}
-//   DELETE /v1/users/{user}          erase the user                         → {"user","erased","events_deleted"}
-//   POST   /v1/models/train          train on the event log and swap in     → {"model_version",...}
-//   GET    /v1/models/current        the model feeds use now                → {"model_version",...}
-//   GET    /healthz                  liveness and sizes
-//   GET    /metrics                  Prometheus text format
+//   PUT    /v1/items                    ingest    upsert a batch of items               → {"upserted":N}
+//   POST   /v1/events                   ingest    ingest up to 1000 events              → {"accepted","duplicates","rejected"}
+//   GET    /v1/users/{user}/feed        serve     ?count=1...100 &personalized=false &offset=N
+//   GET    /v1/users/{user}/controls    serve     the user's topics, keyword filters, non-profiled setting
+//   PUT    /v1/users/{user}/controls    serve     replace them
+//   POST   /v1/users/{user}/reset       serve     "reset my feed": forget the learned profile
+//   GET    /v1/users/{user}/export      admin     everything held about the user
+//   DELETE /v1/users/{user}             admin     erase the user                        → {"user","erased","events_deleted"}
+//   POST   /v1/models/train             admin     ?from_scratch=true: local data alone  → the model
+//   PUT    /v1/models/package           admin     install a signed algorithm package    → the model, or a refusal
+//   GET    /v1/models/current           overseer  the serving model with provenance and license
+//   GET    /v1/audit                    overseer  ?limit=N: chain verification and the latest entries
+//   GET    /v1/transparency             anyone    the main ranking parameters, from the live configuration
+//   GET    /healthz, /metrics           anyone    liveness and sizes; Prometheus text format
+//
+// Keys travel as `Authorization: Bearer fy_…` (or `X-API-Key`). While no key exists in the data folder,
+// every route is open (development mode, announced at start); once one exists, every /v1 route but
+// /v1/transparency needs a key of the right role (401 `unauthenticated`, 403 `forbidden`).
 
 import ForYou
 import Foundation
@@ -28,6 +38,7 @@ public enum ForYouAPI {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ForYouErrorMiddleware())
+        let access = Access(engine: engine)
 
         router.get("/healthz") { _, _ in
             let sizes = engine.sizes
@@ -39,11 +50,14 @@ public enum ForYouAPI {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render(engine.statistics))))
         }
+        router.get("/v1/transparency") { _, _ in engine.transparencyReport() }
         router.put("/v1/items") { request, _ in
+            _ = try access.check(request, .ingest)
             let body = try await decode(ItemBatchRequest.self, from: request, limit: engine.configuration.maximumItemBatch)
             return ItemBatchResponse(upserted: try await engine.upsertItems(body.items.map(\.input)))
         }
         router.post("/v1/events") { request, _ in
+            _ = try access.check(request, .ingest)
             let body = try await decode(EventBatchRequest.self, from: request, limit: engine.configuration.maximumEventBatch)
             let result = try await engine.ingest(body.events.map(\.input))
             return EventBatchResponse(
@@ -51,55 +65,116 @@ public enum ForYouAPI {
                 rejected: result.rejected.map { .init(index: $0.index, id: $0.id, code: $0.code.rawValue, message: $0.message) })
         }
         router.get("/v1/users/{user}/feed") { request, context in
+            _ = try access.check(request, .serve)
             let user = try userParameter(context)
-            var count = 10
-            if let raw = request.uri.queryParameters["count"] {
-                guard let parsed = Int(String(raw)) else {
-                    throw ForYouError(.invalidArgument, "`count` must be an integer in 1...\(Recommender.maximumFeedCount)")
-                }
-                count = parsed
-            }
-            let feed = try await engine.feed(for: user, count: count)
-            return FeedResponse(
-                user: feed.user.rawValue, modelVersion: feed.modelVersion,
-                items: feed.entries.map { .init(item: $0.item.rawValue, score: $0.score, reason: $0.reason.sentence, source: $0.reason.source) })
+            let query = request.uri.queryParameters
+            let count = try integer(query["count"].map(String.init), name: "count", default: 10, rule: "an integer in 1...\(Recommender.maximumFeedCount)")
+            let offset = try integer(query["offset"].map(String.init), name: "offset", default: 0, rule: "an integer in 0...10000")
+            let personalized = try boolean(query["personalized"].map(String.init), name: "personalized", default: true)
+            return FeedResponse(try await engine.feed(for: user, count: count, personalized: personalized, offset: offset))
         }
-        router.post("/v1/models/train") { _, context in
-            let info = try await engine.train { context.logger.info("\($0)") }
+        router.get("/v1/users/{user}/controls") { request, context in
+            _ = try access.check(request, .serve)
+            return ControlsBody(try engine.controls(of: try userParameter(context)))
+        }
+        router.put("/v1/users/{user}/controls") { request, context in
+            let actor = try access.check(request, .serve)
+            let user = try userParameter(context)
+            let body = try await decode(ControlsBody.self, from: request, limit: 1)
+            return ControlsBody(try await engine.setControls(of: user, to: try body.controls(), actor: actor))
+        }
+        router.post("/v1/users/{user}/reset") { request, context in
+            let actor = try access.check(request, .serve)
+            let user = try userParameter(context)
+            try await engine.resetProfile(of: user, actor: actor)
+            return ResetResponse(user: user, reset: true)
+        }
+        router.get("/v1/users/{user}/export") { request, context in
+            let actor = try access.check(request, .admin)
+            return ExportResponse(try await engine.export(user: try userParameter(context), actor: actor))
+        }
+        router.delete("/v1/users/{user}") { request, context in
+            let actor = try access.check(request, .admin)
+            let user = try userParameter(context)
+            let deleted = try await engine.erase(user: user, actor: actor)
+            return ErasureResponse(user: user, erased: true, eventsDeleted: deleted)
+        }
+        router.post("/v1/models/train") { request, context in
+            let actor = try access.check(request, .admin)
+            let fromScratch = try boolean(request.uri.queryParameters["from_scratch"].map(String.init), name: "from_scratch", default: false)
+            let info = try await engine.train(fromScratch: fromScratch, actor: actor) { context.logger.info("\($0)") }
             context.logger.notice("model \(info.version) trained on \(info.events) events and swapped in")
             return ModelResponse(info)
         }
-        router.get("/v1/models/current") { _, _ in
+        router.put("/v1/models/package") { request, context in
+            let actor = try access.check(request, .admin)
+            var request = request
+            let bytes = try await request.collectBody(upTo: maximumBodyBytes * 16)
+            do {
+                let info = try await engine.installPackage(Array(bytes.readableBytesView), actor: actor)
+                context.logger.notice("algorithm package \(info.packageID ?? "?") installed: serving \(info.version)")
+                return ModelResponse(info)
+            } catch let error as ForYouError {
+                context.logger.warning("algorithm package refused: \(error.code): \(error.message)")
+                throw error
+            }
+        }
+        router.get("/v1/models/current") { request, _ in
+            _ = try access.check(request, .overseer)
             guard let info = engine.currentModel else {
                 throw ForYouError(.notFound, "no model has been trained yet (feeds use \(Recommender.modelVersion)); POST /v1/models/train")
             }
             return ModelResponse(info)
         }
-        router.delete("/v1/users/{user}") { _, context in
-            let user = try userParameter(context)
-            let deleted = try await engine.erase(user: user)
-            return ErasureResponse(user: user, erased: true, eventsDeleted: deleted)
+        router.get("/v1/audit") { request, _ in
+            _ = try access.check(request, .overseer)
+            let limit = try integer(request.uri.queryParameters["limit"].map(String.init), name: "limit", default: 100, rule: "an integer in 1...10000")
+            guard (1...10_000).contains(limit) else { throw ForYouError(.invalidArgument, "`limit` must be an integer in 1...10000") }
+            let (lines, verification) = try await engine.auditLog()
+            return AuditResponse(
+                intact: verification.isIntact, entries: lines.count, headHash: verification.headHash, problem: verification.problem,
+                latest: lines.suffix(limit).compactMap { AuditChain.parse($0).map { AuditResponse.Line(entry: $0.entry, hash: $0.hash) } })
         }
         refuseOtherMethods(on: router)
         return router
     }
 
-    /// The routes and the one method each accepts.
-    static let routes: [(path: RouterPath, method: HTTPRequest.Method)] = [
-        ("/healthz", .get), ("/metrics", .get), ("/v1/items", .put), ("/v1/events", .post),
-        ("/v1/users/{user}/feed", .get), ("/v1/users/{user}", .delete), ("/v1/models/train", .post), ("/v1/models/current", .get),
+    /// The routes and the methods each accepts.
+    static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
+        ("/healthz", [.get]), ("/metrics", [.get]), ("/v1/transparency", [.get]), ("/v1/items", [.put]), ("/v1/events", [.post]),
+        ("/v1/users/{user}/feed", [.get]), ("/v1/users/{user}/controls", [.get, .put]), ("/v1/users/{user}/reset", [.post]),
+        ("/v1/users/{user}/export", [.get]), ("/v1/users/{user}", [.delete]), ("/v1/models/train", [.post]),
+        ("/v1/models/package", [.put]), ("/v1/models/current", [.get]), ("/v1/audit", [.get]),
     ]
 
-    /// Answers a known path with the wrong method with 405 `method_not_allowed` (naming the right one)
+    /// Answers a known path with the wrong method with 405 `method_not_allowed` (naming the right ones)
     /// rather than 404.
     private static func refuseOtherMethods(on router: Router<BasicRequestContext>) {
-        let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
+        let all: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch]
         for (path, allowed) in routes {
-            for method in methods where method != allowed {
+            let names = allowed.map(\.rawValue).joined(separator: " or ")
+            for method in all where !allowed.contains(method) {
                 router.on(path, method: method) { request, _ -> Response in
-                    throw ForYouError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(allowed)")
+                    throw ForYouError(.methodNotAllowed, "\(request.method) is not allowed on \(request.uri.path); use \(names)")
                 }
             }
+        }
+    }
+
+    /// An optional integer query parameter.
+    private static func integer(_ raw: String?, name: String, default value: Int, rule: String) throws -> Int {
+        guard let raw else { return value }
+        guard let parsed = Int(raw) else { throw ForYouError(.invalidArgument, "`\(name)` must be \(rule)") }
+        return parsed
+    }
+
+    /// An optional `true`/`false` query parameter.
+    private static func boolean(_ raw: String?, name: String, default value: Bool) throws -> Bool {
+        switch raw {
+        case nil: return value
+        case "true": return true
+        case "false": return false
+        default: throw ForYouError(.invalidArgument, "`\(name)` must be true or false")
         }
     }
 

@@ -16,6 +16,11 @@ extension ForYouError: HTTPResponseError {
         case .conflict: .conflict
         case .unavailable: .serviceUnavailable
         case .internal: .internalServerError
+        case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
+        case .packageMalformed, .packageTampered, .signatureInvalid, .licenseExpired, .licenseNotYetValid, .licenseWrongJurisdiction,
+            .licenseUseNotPermitted:
+            .unprocessableContent
         default: .badRequest
         }
     }

@@ -75,6 +75,8 @@ public final class HTTPMetrics: Sendable {
             ("foryou_items_upserted_total", "Items inserted or replaced.", statistics.itemsUpserted),
             ("foryou_feed_requests_total", "Feeds served.", statistics.feedsServed),
             ("foryou_users_erased_total", "Users erased.", statistics.usersErased),
+            ("foryou_refused_wrong_jurisdiction_total", "Items and events refused because they belong to another jurisdiction.", statistics.refusedWrongJurisdiction),
+            ("foryou_packages_refused_total", "Algorithm packages refused at install.", statistics.packagesRefused),
         ]
         for (name, help, value) in counters {
             out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"

@@ -66,7 +66,7 @@ struct EventBatchRequest: Decodable {
 
 struct LenientEvent: Decodable {
     var input: EventInput
-    static let fields: Set<String> = ["id", "user", "item", "creator", "type", "at", "watch_ms"]
+    static let fields: Set<String> = ["id", "user", "item", "creator", "type", "at", "watch_ms", "jurisdiction"]
 
     init(from decoder: any Decoder) throws {
         guard var object = LenientObject(decoder, known: Self.fields) else {
@@ -78,7 +78,8 @@ struct LenientEvent: Decodable {
             id: object.field("id", text), user: object.field("user", text), item: object.field("item", text),
             creator: object.field("creator", text), type: object.field("type", text),
             at: object.field("at", "must be an RFC 3339 string"),
-            watchMilliseconds: object.field("watch_ms", "must be an integer number of milliseconds"))
+            watchMilliseconds: object.field("watch_ms", "must be an integer number of milliseconds"),
+            jurisdiction: object.field("jurisdiction", text))
         input.malformedField = object.malformed
         input.unknownField = object.unknown
     }
@@ -105,7 +106,7 @@ struct ItemBatchRequest: Decodable {
 
 struct LenientItem: Decodable {
     var input: ItemInput
-    static let fields: Set<String> = ["id", "creator", "tags", "duration_ms", "language", "published_at"]
+    static let fields: Set<String> = ["id", "creator", "tags", "duration_ms", "language", "published_at", "jurisdiction"]
 
     init(from decoder: any Decoder) throws {
         guard var object = LenientObject(decoder, known: Self.fields) else {
@@ -116,7 +117,8 @@ struct LenientItem: Decodable {
         input = ItemInput(
             id: object.field("id", text), creator: object.field("creator", text), tags: object.field("tags", "must be an array of strings"),
             durationMilliseconds: object.field("duration_ms", "must be an integer number of milliseconds"),
-            language: object.field("language", text), publishedAt: object.field("published_at", "must be an RFC 3339 string"))
+            language: object.field("language", text), publishedAt: object.field("published_at", "must be an RFC 3339 string"),
+            jurisdiction: object.field("jurisdiction", text))
         input.malformedField = object.malformed
         input.unknownField = object.unknown
     }
@@ -135,11 +137,29 @@ struct FeedResponse: Codable, Sendable {
         var reason: String
         /// The candidate source, a stable snake_case name.
         var source: String
+        /// The strongest signals of the score.
+        var signals: [Signal]
+    }
+    struct Signal: Codable, Sendable {
+        var name: String
+        var value: Float
     }
     var user: String
     var modelVersion: String
+    var personalized: Bool
     var items: [Entry]
-    enum CodingKeys: String, CodingKey { case user, modelVersion = "model_version", items }
+    enum CodingKeys: String, CodingKey { case user, modelVersion = "model_version", personalized, items }
+
+    init(_ feed: Feed) {
+        user = feed.user.rawValue
+        modelVersion = feed.modelVersion
+        personalized = feed.personalized
+        items = feed.entries.map {
+            Entry(
+                item: $0.item.rawValue, score: $0.score, reason: $0.reason.sentence, source: $0.reason.source,
+                signals: $0.signals.map { Signal(name: $0.name, value: $0.value) })
+        }
+    }
 }
 
 /// `DELETE /v1/users/{user}` answer.
@@ -159,11 +179,20 @@ struct ModelResponse: Codable, Sendable {
     var items: Int
     var transitionsWeight: Float
     var description: String
+    var provenance: Provenance?
+    var license: License?
+    var packageID: String?
+    var hyperparameters: BlendHyperparameters
     enum CodingKeys: String, CodingKey {
         case modelVersion = "model_version", trainedAt = "trained_at", users, events, items
-        case transitionsWeight = "transitions_weight", description
+        case transitionsWeight = "transitions_weight", description, provenance, license, hyperparameters
+        case packageID = "package_id"
     }
     init(_ info: Recommender.ModelInfo) {
+        provenance = info.provenance
+        license = info.license
+        packageID = info.packageID
+        hyperparameters = info.hyperparameters
         modelVersion = info.version
         trainedAt = info.trainedAt.rfc3339
         users = info.users
@@ -183,7 +212,116 @@ struct HealthResponse: Codable, Sendable {
     enum CodingKeys: String, CodingKey { case status, modelVersion = "model_version", items, users }
 }
 
+/// `PUT /v1/users/{user}/controls` body and `GET` answer.
+struct ControlsBody: Codable, Sendable {
+    var personalized: Bool?
+    var topics: [String: String]?
+    var keywordFilters: [String]?
+    /// When the user last reset their feed (answers only).
+    var resetAt: String?
+    enum CodingKeys: String, CodingKey { case personalized, topics, keywordFilters = "keyword_filters", resetAt = "reset_at" }
+
+    init(_ controls: UserControls) {
+        personalized = controls.personalized
+        topics = controls.topics.mapValues(\.rawValue)
+        keywordFilters = controls.keywordFilters
+        resetAt = controls.resetAt?.rfc3339
+    }
+
+    func controls() throws -> UserControls {
+        var topicPreferences: [String: UserControls.TopicPreference] = [:]
+        for (tag, raw) in topics ?? [:] {
+            guard let preference = UserControls.TopicPreference(rawValue: raw) else {
+                throw ForYouError(.invalidValue, "`topics.\(tag)` must be \"more\" or \"less\"")
+            }
+            topicPreferences[tag] = preference
+        }
+        return UserControls(personalized: personalized ?? true, topics: topicPreferences, keywordFilters: keywordFilters ?? [])
+    }
+}
+
+/// `POST /v1/users/{user}/reset` answer.
+struct ResetResponse: Codable, Sendable {
+    var user: String
+    var reset: Bool
+}
+
+/// `GET /v1/users/{user}/export` answer: everything held about the user.
+struct ExportResponse: Codable, Sendable {
+    struct ExportedEvent: Codable, Sendable {
+        var id: String
+        var type: String
+        var item: String?
+        var creator: String?
+        var at: String
+        var watchMs: Int64?
+        enum CodingKeys: String, CodingKey { case id, type, item, creator, at, watchMs = "watch_ms" }
+    }
+    struct Served: Codable, Sendable {
+        var item: String
+        var at: String
+    }
+    struct Weight: Codable, Sendable {
+        var name: String
+        var weight: Float
+    }
+    var user: String
+    var exportedAt: String
+    var events: [ExportedEvent]
+    var served: [Served]
+    var controls: ControlsBody
+    var tagAffinities: [Weight]
+    var creatorAffinities: [Weight]
+    var followedCreators: [String]
+    var notInterestedItems: [String]
+    var notInterestedCreators: [String]
+    var auditPseudonym: String
+    enum CodingKeys: String, CodingKey {
+        case user, events, served, controls
+        case exportedAt = "exported_at", tagAffinities = "tag_affinities", creatorAffinities = "creator_affinities"
+        case followedCreators = "followed_creators", notInterestedItems = "not_interested_items"
+        case notInterestedCreators = "not_interested_creators", auditPseudonym = "audit_pseudonym"
+    }
+
+    init(_ export: Recommender.UserExport) {
+        user = export.user.rawValue
+        exportedAt = export.exportedAt.rfc3339
+        events = export.events.map {
+            ExportedEvent(
+                id: $0.id.rawValue, type: $0.type.rawValue, item: $0.item?.rawValue, creator: $0.creator?.rawValue, at: $0.at.rfc3339,
+                watchMs: $0.watchMilliseconds)
+        }
+        served = export.served.map { Served(item: $0.item.rawValue, at: $0.at.rfc3339) }
+        controls = ControlsBody(export.controls)
+        tagAffinities = export.tagAffinities.map { Weight(name: $0.tag, weight: $0.weight) }
+        creatorAffinities = export.creatorAffinities.map { Weight(name: $0.creator.rawValue, weight: $0.weight) }
+        followedCreators = export.followedCreators.map(\.rawValue)
+        notInterestedItems = export.notInterestedItems.map(\.rawValue)
+        notInterestedCreators = export.notInterestedCreators.map(\.rawValue)
+        auditPseudonym = export.pseudonym
+    }
+}
+
+/// `GET /v1/audit` answer: the chain's state and the latest entries.
+struct AuditResponse: Codable, Sendable {
+    struct Line: Codable, Sendable {
+        var entry: AuditEntry
+        var hash: String
+    }
+    var intact: Bool
+    var entries: Int
+    var headHash: String
+    var problem: String?
+    var latest: [Line]
+    enum CodingKeys: String, CodingKey { case intact, entries, headHash = "head_hash", problem, latest }
+}
+
 extension EventBatchResponse: ResponseEncodable {}
+extension ControlsBody: ResponseEncodable {}
+extension ResetResponse: ResponseEncodable {}
+extension ExportResponse: ResponseEncodable {}
+extension AuditResponse: ResponseEncodable {}
+extension TransparencyReport: ResponseEncodable {}
 extension ItemBatchResponse: ResponseEncodable {}
 extension FeedResponse: ResponseEncodable {}
 extension ErasureResponse: ResponseEncodable {}

@@ -62,7 +62,33 @@ public final class FaultyStore: ForYouStore {
         try failIfAsked()
         try await inner.saveModel(bytes, version: version)
     }
-    public func latestModel() async throws -> [UInt8]? { try await inner.latestModel() }
+    public func savedModels() async throws -> [[UInt8]] { try await inner.savedModels() }
+    public func served(of user: UserID) async throws -> [ServedRecord] { try await inner.served(of: user) }
+    public func setting(_ key: String) async throws -> String? { try await inner.setting(key) }
+    public func setSetting(_ key: String, to value: String) async throws {
+        try failIfAsked()
+        try await inner.setSetting(key, to: value)
+    }
+    public func allUserControls() async throws -> [UserID: UserControls] { try await inner.allUserControls() }
+    public func saveUserControls(_ controls: UserControls, of user: UserID) async throws {
+        try failIfAsked()
+        try await inner.saveUserControls(controls, of: user)
+    }
+    public func pseudonymKey(of user: UserID) async throws -> [UInt8] { try await inner.pseudonymKey(of: user) }
+    public func eraseGovernanceData(of user: UserID) async throws {
+        try failIfAsked()
+        try await inner.eraseGovernanceData(of: user)
+    }
+    public func apiKeys() async throws -> [APIKeyRecord] { try await inner.apiKeys() }
+    public func saveAPIKey(_ key: APIKeyRecord) async throws {
+        try failIfAsked()
+        try await inner.saveAPIKey(key)
+    }
+    public func appendAuditLine(_ line: String) async throws {
+        try failIfAsked()
+        try await inner.appendAuditLine(line)
+    }
+    public func auditLines() async throws -> [String] { try await inner.auditLines() }
     public func deleteModels() async throws {
         try failIfAsked()
         try await inner.deleteModels()

@@ -23,7 +23,12 @@ public enum StoreContract {
         ("served history since a time, and erasing it", servedHistory),
         ("pruning served history keeps what is recent", pruningServedHistory),
         ("compaction keeps everything not erased", compactionKeepsData),
-        ("the latest saved model comes back", latestModelComesBack),
+        ("saved models come back newest first", savedModelsComeBackNewestFirst),
+        ("settings and user controls survive", settingsAndControls),
+        ("pseudonym keys are stable until erased", pseudonymKeys),
+        ("API key records are saved and replaced by id", apiKeyRecords),
+        ("audit lines come back in append order", auditLines),
+        ("served history of one user", servedOfUser),
     ]
 
     static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
@@ -122,18 +127,80 @@ public enum StoreContract {
         try expect(left == Array(records.dropFirst(2)), "served left after pruning: \(left)")
     }
 
-    static func latestModelComesBack(_ store: any ForYouStore) async throws {
-        let none = try await store.latestModel()
-        try expect(none == nil, "an empty store returned a model")
+    static func savedModelsComeBackNewestFirst(_ store: any ForYouStore) async throws {
+        let none = try await store.savedModels()
+        try expect(none.isEmpty, "an empty store returned a model")
         for version in 0..<5 { try await store.saveModel([UInt8(version), 1, 2, 3], version: "m\(version)") }
-        let latest = try await store.latestModel()
-        try expect(latest == [4, 1, 2, 3], "latest model: \(latest ?? [])")
-        try await store.saveModel([9], version: "m2")  // the same version again replaces it and becomes the latest
-        let replaced = try await store.latestModel()
-        try expect(replaced == [9], "re-saved model: \(replaced ?? [])")
+        let saved = try await store.savedModels()
+        try expect(saved.first == [4, 1, 2, 3] && saved.count >= 1, "newest model: \(saved.first ?? [])")
+        try expect(saved == saved.sorted { $0[0] > $1[0] }, "models are not newest first: \(saved)")
+        try await store.saveModel([9], version: "m2")  // the same version again replaces it and becomes the newest
+        let replaced = try await store.savedModels()
+        try expect(replaced.first == [9], "re-saved model: \(replaced.first ?? [])")
+        try expect(!replaced.contains([2, 1, 2, 3]), "the replaced version is still kept")
         try await store.deleteModels()
-        let deleted = try await store.latestModel()
-        try expect(deleted == nil, "a model is left after deleteModels")
+        let deleted = try await store.savedModels()
+        try expect(deleted.isEmpty, "a model is left after deleteModels")
+    }
+
+    static func settingsAndControls(_ store: any ForYouStore) async throws {
+        let missing = try await store.setting("jurisdiction")
+        try expect(missing == nil, "an unset setting has a value")
+        try await store.setSetting("jurisdiction", to: "eu")
+        try await store.setSetting("jurisdiction", to: "us")
+        let value = try await store.setting("jurisdiction")
+        try expect(value == "us", "setting: \(value ?? "nil")")
+        let controls = UserControls(
+            personalized: false, topics: ["cats": .more, "news": .less], keywordFilters: ["spoiler"], resetAt: Timestamp(milliseconds: 42))
+        try await store.saveUserControls(controls, of: UserID(trusted: "u1"))
+        try await store.saveUserControls(UserControls(), of: UserID(trusted: "u2"))
+        let all = try await store.allUserControls()
+        try expect(all == [UserID(trusted: "u1"): controls, UserID(trusted: "u2"): UserControls()], "controls: \(all)")
+    }
+
+    static func pseudonymKeys(_ store: any ForYouStore) async throws {
+        let u1 = UserID(trusted: "u1")
+        try await store.saveUserControls(UserControls(personalized: false), of: u1)
+        let first = try await store.pseudonymKey(of: u1)
+        let again = try await store.pseudonymKey(of: u1)
+        let other = try await store.pseudonymKey(of: UserID(trusted: "u2"))
+        try expect(first.count == 32 && first == again, "a user's pseudonym key changed between calls")
+        try expect(first != other, "two users share a pseudonym key")
+        try await store.eraseGovernanceData(of: u1)
+        let after = try await store.pseudonymKey(of: u1)
+        try expect(after != first, "the pseudonym key survived erasure")
+        let controls = try await store.allUserControls()
+        try expect(controls[u1] == nil, "controls survived erasure")
+    }
+
+    static func apiKeyRecords(_ store: any ForYouStore) async throws {
+        var key = APIKeyRecord(id: "abc", name: "app", role: .serve, secretHash: [1, 2, 3], createdAt: Timestamp(milliseconds: 5))
+        try await store.saveAPIKey(key)
+        try await store.saveAPIKey(APIKeyRecord(id: "def", name: "overseer", role: .overseer, secretHash: [4], createdAt: Timestamp(milliseconds: 6)))
+        key.revokedAt = Timestamp(milliseconds: 9)
+        try await store.saveAPIKey(key)
+        let keys = try await store.apiKeys()
+        try expect(keys.count == 2 && keys[0] == key && keys[1].role == .overseer, "keys: \(keys)")
+    }
+
+    static func auditLines(_ store: any ForYouStore) async throws {
+        let none = try await store.auditLines()
+        try expect(none.isEmpty, "a new store has audit lines")
+        for index in 0..<3 { try await store.appendAuditLine("{\"line\":\(index)}") }
+        let lines = try await store.auditLines()
+        try expect(lines == ["{\"line\":0}", "{\"line\":1}", "{\"line\":2}"], "audit lines: \(lines)")
+    }
+
+    static func servedOfUser(_ store: any ForYouStore) async throws {
+        let u1 = UserID(trusted: "u1")
+        let records = [
+            ServedRecord(user: u1, item: ItemID(trusted: "i1"), at: t0),
+            ServedRecord(user: UserID(trusted: "u2"), item: ItemID(trusted: "i2"), at: t0),
+            ServedRecord(user: u1, item: ItemID(trusted: "i3"), at: t0.advanced(byMilliseconds: 1)),
+        ]
+        try await store.record(records)
+        let served = try await store.served(of: u1)
+        try expect(served == [records[0], records[2]], "served of u1: \(served)")
     }
 
     static func compactionKeepsData(_ store: any ForYouStore) async throws {

@@ -48,38 +48,62 @@ struct DemoCommand: AsyncParsableCommand {
                 printError("\(data)/ already holds \(engine.sizes.items) items; serving it as it is.")
             }
             let user = world.users[0]
+            // Fresh demo keys on every start (the previous ones are revoked: a key is shown only once).
+            for key in try await engine.apiKeys() where key.revokedAt == nil && key.name.hasPrefix("demo-") {
+                try await engine.revokeAPIKey(id: key.id, actor: "demo")
+            }
+            let admin = try await engine.createAPIKey(name: "demo-admin", role: .admin, actor: "demo").key
+            let overseer = try await engine.createAPIKey(name: "demo-overseer", role: .overseer, actor: "demo").key
             try await server.run(engine: engine, dataFolder: data) { port in
-                print(Self.examples(port: port, user: user))
+                print(Self.examples(port: port, user: user, admin: admin, overseer: overseer))
                 flushStandardOutput()
             }
         }
     }
 
-    static func examples(port: Int, user: DemoWorld.User) -> String {
+    static func examples(port: Int, user: DemoWorld.User, admin: String, overseer: String) -> String {
         let base = "http://127.0.0.1:\(port)"
         return """
 
             ForYou demo is running. Try, in another terminal:
 
+              # API keys for this run: an admin key (every route) and an overseer key (audit, provenance,
+              # transparency; no personal data). Every request below carries the admin key.
+              export FORYOU_KEY=\(admin)
+              export FORYOU_OVERSEER_KEY=\(overseer)
+              alias fy='curl -s -H "authorization: Bearer $FORYOU_KEY"'
+
               # the feed of a simulated user (hidden favourite tags: \(user.favouriteTags.joined(separator: ", ")))
-              curl -s '\(base)/v1/users/\(user.id)/feed?count=5'
+              fy '\(base)/v1/users/\(user.id)/feed?count=5'
 
               # a brand-new user gets a cold-start feed; like a video and ask again: the feed changes at once
-              curl -s '\(base)/v1/users/newcomer/feed?count=5'
-              curl -s -X POST \(base)/v1/events -H 'content-type: application/json' \\
+              fy '\(base)/v1/users/newcomer/feed?count=5'
+              fy -X POST \(base)/v1/events -H 'content-type: application/json' \\
                 -d '{"events":[{"id":"my-1","user":"newcomer","item":"v7","type":"like"},{"id":"my-2","user":"newcomer","item":"v7","type":"view","watch_ms":30000}]}'
-              curl -s '\(base)/v1/users/newcomer/feed?count=5'
+              fy '\(base)/v1/users/newcomer/feed?count=5'
 
               # train a model on the events (a few seconds in a release build, minutes in a debug one);
               # feeds switch to it without a restart and report its model_version
-              curl -s -X POST \(base)/v1/models/train
-              curl -s '\(base)/v1/users/\(user.id)/feed?count=5'
+              fy -X POST \(base)/v1/models/train
+              fy '\(base)/v1/users/\(user.id)/feed?count=5'
 
               # add an item, erase a user, read the metrics
-              curl -s -X PUT \(base)/v1/items -H 'content-type: application/json' \\
+              fy -X PUT \(base)/v1/items -H 'content-type: application/json' \\
                 -d '{"items":[{"id":"my-video","creator":"me","tags":["cats"],"duration_ms":15000,"language":"en"}]}'
-              curl -s -X DELETE \(base)/v1/users/newcomer
-              curl -s \(base)/metrics | head -20
+              fy -X DELETE \(base)/v1/users/newcomer
+              fy \(base)/metrics | head -20
+
+              # user controls: more of a topic, a keyword filter, the feed not based on profiling, reset
+              fy -X PUT \(base)/v1/users/\(user.id)/controls -H 'content-type: application/json' \\
+                -d '{"topics":{"\(user.favouriteTags.first ?? "cats")":"less"},"keyword_filters":["spoiler"]}'
+              fy '\(base)/v1/users/\(user.id)/feed?count=5&personalized=false'
+              fy -X POST \(base)/v1/users/\(user.id)/reset
+              fy \(base)/v1/users/\(user.id)/export | head -c 600; echo
+
+              # what an overseer sees: the transparency report, the serving model's provenance, the audit log
+              curl -s \(base)/v1/transparency | head -c 600; echo
+              curl -s -H "authorization: Bearer $FORYOU_OVERSEER_KEY" '\(base)/v1/audit?limit=3'
+              curl -s -H "authorization: Bearer $FORYOU_OVERSEER_KEY" \(base)/v1/users/\(user.id)/feed   # 403: no personal data
 
             Stop with Ctrl-C.
             """

@@ -8,6 +8,9 @@ struct ForYouCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "foryou",
         abstract: "A self-hosted \"For You\" feed engine: events in, a personalized feed out.",
-        subcommands: [ServeCommand.self, DemoCommand.self, TrainCommand.self, EvalCommand.self, RecommendCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, DemoCommand.self, TrainCommand.self, EvalCommand.self, RecommendCommand.self, BenchCommand.self,
+            KeysCommand.self, LicenseCommand.self, PackageCommand.self, AuditCommand.self,
+        ]
     )
 }

@@ -15,16 +15,13 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The data folder: an empty or existing folder; the server creates what it needs.")
-    var data: String
+    @OptionGroup var engine: EngineOptions
 
     @OptionGroup var server: ServerOptions
 
     func run() async throws {
         try await reportingErrors {
-            let store = try SQLiteStore(directory: data)
-            let engine = try await Recommender.open(store: store)
-            try await server.run(engine: engine, dataFolder: data)
+            try await server.run(engine: try await engine.open(), dataFolder: engine.data)
         }
     }
 }

@@ -37,7 +37,7 @@ struct ServerOptions: ParsableArguments {
         let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger) { port in
             let sizes = engine.sizes
             logger.notice(
-                "foryou ready: listening on http://\(host):\(port) (data folder \(dataFolder), \(sizes.items) items, \(sizes.users) users, model \(engine.currentModel?.version ?? Recommender.modelVersion))")
+                "foryou ready: listening on http://\(host):\(port) (data folder \(dataFolder), jurisdiction \(engine.configuration.jurisdiction), \(engine.requiresAuthentication ? "API keys required" : "OPEN: no API key exists, create one with `foryou keys create`"), \(sizes.items) items, \(sizes.users) users, model \(engine.currentModel?.version ?? Recommender.modelVersion))")
             await ready(port)
         }
         try await app.runService()

@@ -15,13 +15,15 @@ struct TrainCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The data folder.")
-    var data: String
+    @OptionGroup var engine: EngineOptions
+
+    @Flag(help: "Train on local data alone, choosing hyperparameters locally, even when a licensed package permits reusing its own.")
+    var fromScratch = false
 
     func run() async throws {
         try await reportingErrors {
-            let engine = try await Recommender.open(store: try SQLiteStore(directory: data))
-            let info = try await engine.train { printError($0) }
+            let info = try await engine.open().train(fromScratch: fromScratch, actor: "cli") { printError($0) }
+            print("provenance: origin \(info.provenance?.origin ?? "local"), from scratch: \(info.provenance?.fromScratch ?? true), dataset sha256 \(info.provenance?.datasetSHA256 ?? "-")")
             print("trained \(info.version) on \(info.events) positive events of \(info.users) users: \(info.description)")
         }
     }

@@ -7,7 +7,7 @@ import Testing
 struct CommandParsingTests {
     @Test func serveNeedsADataFolderAndDefaultsToLoopback() throws {
         let command = try #require(try ForYouCommand.parseAsRoot(["serve", "--data", "d"]) as? ServeCommand)
-        #expect(command.data == "d")
+        #expect(command.engine.data == "d")
         #expect(command.server.host == "127.0.0.1")
         #expect(command.server.port == 8080)
         #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve"]) }

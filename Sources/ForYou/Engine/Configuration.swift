@@ -15,6 +15,16 @@ extension Recommender {
         public var maximumEventBatch = 1000
         /// The most items accepted in one upsert. Default: 1000.
         public var maximumItemBatch = 1000
+        /// The one jurisdiction this deployment serves (see ``ValidationRules/jurisdiction``). Default: `local`.
+        public var jurisdiction: Jurisdiction {
+            get { validation.jurisdiction }
+            set { validation.jurisdiction = newValue }
+        }
+        /// Raw Ed25519 public keys (32 bytes) of the licensors whose algorithm packages may be installed.
+        /// Default: none (only locally trained models serve).
+        public var licensorKeys: [[UInt8]] = []
+        /// One feed in this many is written to the audit log with its items and reasons. Default: 100.
+        public var auditFeedSampleEvery = 100
 
         public init() {}
 
@@ -32,6 +42,8 @@ extension Recommender {
             try check(signals.positiveThreshold > 0, "signals.positive_threshold must be > 0")
             try check((1...10_000).contains(maximumEventBatch), "maximum_event_batch must be in 1...10000")
             try check((1...10_000).contains(maximumItemBatch), "maximum_item_batch must be in 1...10000")
+            try check(auditFeedSampleEvery >= 1, "audit_feed_sample_every must be >= 1")
+            try check(licensorKeys.allSatisfy { $0.count == 32 }, "licensor_keys must be raw Ed25519 public keys of 32 bytes")
         }
     }
 
@@ -61,7 +73,7 @@ extension Recommender {
         /// The weight of one event on an item of the given duration.
         public func weight(of type: EventType, watchMilliseconds: Int64?, durationMilliseconds: Int64) -> Float {
             switch type {
-            case .impression: return 0
+            case .impression, .profileReset: return 0
             case .view:
                 let completion = Float(watchMilliseconds ?? 0) / Float(max(durationMilliseconds, 1))
                 if completion < shortViewCompletion { return shortView }

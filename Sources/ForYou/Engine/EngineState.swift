@@ -9,6 +9,8 @@ struct EngineState {
     var users: [UserID: UserState] = [:]
     var engagement: EngagementState
     var rankings = GlobalRankings()
+    /// Each user's explicit controls (topics, keyword filters, the non-profiled setting).
+    var controls: [UserID: UserControls] = [:]
     /// Bumped whenever the catalogue changes, so cached orders know they are stale.
     private(set) var catalogVersion = 0
     /// Bumped whenever aggregate engagement changes.
@@ -66,6 +68,7 @@ struct EngineState {
     /// - Parameter events: the user's events in append order, read from the log before it was erased.
     mutating func erase(_ user: UserID, events: [Event]) {
         users[user] = nil
+        controls[user] = nil
         var replay = UserState()
         for event in events { fold(event, into: &replay, sign: -1) }
         engagement.recomputeMaximumTrending()
@@ -73,6 +76,10 @@ struct EngineState {
     }
 
     private mutating func fold(_ event: Event, into user: inout UserState, sign: Float) {
+        if event.type == .profileReset {
+            user.forgetProfile()
+            return
+        }
         guard let itemID = event.item, let index = catalog.itemIndex[itemID] else {
             if event.type == .follow, let creator = event.creator {
                 let index = catalog.intern(creator: creator)

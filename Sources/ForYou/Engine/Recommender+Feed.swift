@@ -12,18 +12,32 @@ extension Recommender {
     /// never contains an item the user was served or acted on within
     /// ``FeedConfiguration/noRepeatWindowMilliseconds``, so it may hold fewer than `count` items when
     /// the catalogue runs out.
+    /// With `personalized: false`, or when the user's controls say so, the feed is the non-profiled one
+    /// (see `NonProfiledFeed`): the global order minus the user's explicit exclusions, paged by `offset`.
+    /// One feed in ``Configuration/auditFeedSampleEvery`` is written to the audit log.
     /// - Parameters:
     ///   - user: the user's id as sent by the client.
     ///   - count: how many items, 1...100.
+    ///   - personalized: `false` for the feed not based on profiling.
+    ///   - offset: for the non-profiled feed, how many items of the global order to skip (0...10000).
     /// - Throws: ``ForYouError/Code/invalidArgument`` for a count out of range, ``ForYouError/Code/invalidID``
     ///   for a bad user id.
     /// - Complexity: O(C + N) for C co-visited candidates and N catalogued items.
-    public func feed(for user: String, count: Int = 10) async throws -> Feed {
+    public func feed(for user: String, count: Int = 10, personalized: Bool = true, offset: Int = 0) async throws -> Feed {
         let userID = try UserID(validating: user, field: "user")
         guard (1...Self.maximumFeedCount).contains(count) else {
             throw ForYouError(.invalidArgument, "`count` must be in 1...\(Self.maximumFeedCount), got \(count)")
         }
+        guard (0...10_000).contains(offset) else {
+            throw ForYouError(.invalidArgument, "`offset` must be in 0...10000, got \(offset)")
+        }
         let now = clock.now()
+        if !personalized || state.withLock({ $0.controls[userID]?.personalized == false }) {
+            let entries = state.withLock { $0.makeNonProfiledFeed(for: userID, count: count, offset: offset, now: now.milliseconds) }
+            let feed = Feed(user: userID, modelVersion: "non-profiled-v1", personalized: false, entries: entries)
+            try await recordServed(feed, at: now)
+            return feed
+        }
         // The trained model ranks outside the state lock, from the user's latest positive items.
         let serving = learned.withLock { $0 }
         var learnedItems: [(item: ItemID, score: Float)] = []
@@ -40,13 +54,30 @@ extension Recommender {
         let entries = state.withLock {
             $0.makeFeed(for: userID, count: count, now: now.milliseconds, learned: learnedItems, learnedAfter: learnedAfter)
         }
+        let feed = Feed(user: userID, modelVersion: serving?.version ?? Self.modelVersion, entries: entries)
+        try await recordServed(feed, at: now)
+        return feed
+    }
+
+    /// Records a feed's items as served, and samples it into the audit log.
+    private func recordServed(_ feed: Feed, at now: Timestamp) async throws {
+        let sampled = counters.withLock {
+            $0.feedsServed += 1
+            return $0.feedsServed % configuration.auditFeedSampleEvery == 0
+        }
         try await servedWrites.withLock {
             // An erasure that ran while this feed was built removed the user: record nothing of them.
-            guard state.withLock({ $0.users[userID] != nil }) else { return }
-            try await store.record(entries.map { ServedRecord(user: userID, item: $0.item, at: now) })
+            guard state.withLock({ $0.users[feed.user] != nil }) else { return }
+            try await store.record(feed.entries.map { ServedRecord(user: feed.user, item: $0.item, at: now) })
+            if sampled {
+                let items = feed.entries.map { entry in
+                    "\(entry.item.rawValue) [\(entry.reason.source): \(entry.signals.map { "\($0.name)=\($0.value.formatted2)" }.joined(separator: " "))]"
+                }
+                try await recordAudit(
+                    "feed.sample", user: feed.user,
+                    details: ["model_version": feed.modelVersion, "personalized": "\(feed.personalized)", "items": items.joined(separator: "; ")])
+            }
         }
-        counters.withLock { $0.feedsServed += 1 }
-        return Feed(user: userID, modelVersion: serving?.learned.version ?? Self.modelVersion, entries: entries)
     }
 
     /// Erases a user: their events, derived state and served history, and what their events added
@@ -55,8 +86,10 @@ extension Recommender {
     /// training. The store is compacted afterwards (when anything was deleted), so nothing of the user
     /// remains on disk. Erasing an unknown user succeeds and deletes nothing.
     /// - Returns: how many events were erased.
-    public func erase(user: String) async throws -> Int {
+    public func erase(user: String, actor: String = "system") async throws -> Int {
         let userID = try UserID(validating: user, field: "user")
+        // Audited before the pseudonym key is deleted: afterwards the entry cannot be linked to the user.
+        try await recordAudit("user.erased", actor: actor, user: userID)
         let erased = try await writes.withLock {
             try await servedWrites.withLock {
                 // The state is updated as soon as the events are gone, so a failure in a later step
@@ -69,8 +102,9 @@ extension Recommender {
                     learned.withLock { $0 = nil }
                     try await store.deleteModels()
                 }
-                let erasedServed = try await store.eraseServed(of: userID)
-                if erasedEvents > 0 || erasedServed > 0 { try await store.compact() }
+                _ = try await store.eraseServed(of: userID)
+                try await store.eraseGovernanceData(of: userID)
+                try await store.compact()
                 return erasedEvents
             }
         }

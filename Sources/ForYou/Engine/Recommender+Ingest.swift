@@ -35,6 +35,7 @@ extension Recommender {
             do throws(ForYouError) {
                 items.append(try configuration.validation.validate(input, now: now))
             } catch {
+                if error.code == .wrongJurisdiction { counters.withLock { $0.refusedWrongJurisdiction += 1 } }
                 throw ForYouError(error.code, "items[\(index)]: \(error.message)")
             }
         }
@@ -82,6 +83,7 @@ extension Recommender {
             $0.eventsAccepted += result.accepted
             $0.eventsDuplicate += result.duplicates
             $0.eventsRejected += result.rejected.count
+            $0.refusedWrongJurisdiction += result.rejected.count { $0.code == .wrongJurisdiction }
         }
         return result
     }

@@ -5,16 +5,36 @@
 // and never wait for it. The new model is stored first, then swapped in with one pointer write, so a
 // feed request uses either the old model or the new one, never a mix.
 
+import Crypto
 import Synchronization
 
-/// A model ready to serve: the learned model and its item index.
+/// A model ready to serve: the learned model, its item index, and the package it came in.
 final class ServingModel: Sendable {
     let learned: LearnedModel
     let index: [ItemID: Int32]
+    /// The package's manifest (provenance, license); `nil` for a model file of an earlier version.
+    let manifest: PackageManifest?
+    /// The package id of a licensed package; `nil` for a local model.
+    let licensedPackageID: String?
 
-    init(_ learned: LearnedModel) {
+    init(_ learned: LearnedModel, manifest: PackageManifest? = nil, licensedPackageID: String? = nil) {
         self.learned = learned
+        self.manifest = manifest
+        self.licensedPackageID = licensedPackageID
         index = Dictionary(uniqueKeysWithValues: learned.items.enumerated().map { ($1, Int32($0)) })
+    }
+
+    /// What feeds report as `model_version`: the model's version, and for a licensed package its id.
+    var version: String { licensedPackageID.map { "\(learned.version)+pkg.\($0)" } ?? learned.version }
+
+    var auditDetails: [String: String] {
+        var details = ["model_version": version, "origin": manifest?.provenance.origin ?? "local"]
+        if let license = manifest?.license {
+            details["licensee"] = license.licensee
+            details["licensor"] = license.licensor
+            details["not_after"] = license.notAfter
+        }
+        return details
     }
 }
 
@@ -28,29 +48,66 @@ extension Recommender {
         public var items: Int
         public var transitionsWeight: Float
         public var description: String
+        /// What it was trained on; `nil` for a model file of an earlier version.
+        public var provenance: Provenance?
+        /// The license of a licensed package; `nil` for a local model.
+        public var license: License?
+        /// The package id of a licensed package.
+        public var packageID: String?
+        public var hyperparameters: BlendHyperparameters
     }
 
     /// The model feeds use now, or `nil` while the rules serve.
     public var currentModel: ModelInfo? {
-        learned.withLock { $0 }.map { Self.info($0.learned) }
+        learned.withLock { $0 }.map(Self.info)
     }
 
-    static func info(_ model: LearnedModel) -> ModelInfo {
-        ModelInfo(
-            version: model.version, trainedAt: model.trainedAt, users: model.users, events: model.events, items: model.items.count,
-            transitionsWeight: model.model.transitionsWeight, description: model.model.name)
+    static func info(_ serving: ServingModel) -> ModelInfo {
+        let model = serving.learned
+        return ModelInfo(
+            version: serving.version, trainedAt: model.trainedAt, users: model.users, events: model.events, items: model.items.count,
+            transitionsWeight: model.model.transitionsWeight, description: model.model.name, provenance: serving.manifest?.provenance,
+            license: serving.manifest?.license, packageID: serving.licensedPackageID, hyperparameters: BlendHyperparameters(model.model))
     }
 
-    /// Trains the default model (item transitions blended with ALS, hyperparameters chosen on an inner
-    /// leave-last-out split when there are at least 10 users with 3 or more positive items) on every
-    /// positive event in the log, stores it, and swaps it in.
-    /// - Parameter progress: called with a line per step, for logs.
+    /// A stored model file as a serving model: a local package, a licensed package that verifies now, or
+    /// a bare model file of an earlier version.
+    func servingModel(from bytes: [UInt8]) throws -> ServingModel {
+        guard AlgorithmPackage.isPackage(bytes) else { return ServingModel(try LearnedModel(encoded: bytes)) }
+        let package = try AlgorithmPackage(encoded: bytes)
+        if package.signature == nil && package.manifest.license == nil && package.manifest.provenance.origin == "local" {
+            return ServingModel(try package.model(), manifest: package.manifest)
+        }
+        let model = try verifier.verify(package, use: "serve", now: clock.now())
+        return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id)
+    }
+
+    /// The verifier of this deployment's trusted licensor keys and jurisdiction.
+    var verifier: PackageVerifier { PackageVerifier(trustedKeys: configuration.licensorKeys, jurisdiction: configuration.jurisdiction) }
+
+    /// Trains the default model (item transitions blended with ALS) on every positive event in the log,
+    /// stores it, and swaps it in. The hyperparameters are those of the serving licensed package when
+    /// its license permits `retrain` and `fromScratch` is `false`; otherwise they are chosen on an inner
+    /// leave-last-out split of local data alone (when there are at least 10 users with 3 or more positive
+    /// items). The model's provenance records which, with a digest of the training data.
+    /// - Parameters:
+    ///   - fromScratch: train on local data alone, ignoring any licensed package.
+    ///   - actor: who asked, for the audit log.
+    ///   - progress: called with a line per step, for logs.
     /// - Returns: the new model's description.
     /// - Throws: ``ForYouError/Code/conflict`` when there is nothing to learn from yet, or when a user
     ///   was erased while the model trained (train again); store errors.
     @discardableResult
-    public func train(progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> ModelInfo {
+    public func train(
+        fromScratch: Bool = false, actor: String = "system", progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws -> ModelInfo {
         try await training.withLock {
+            let licensed = fromScratch ? nil : learned.withLock { $0 }.flatMap { serving -> (String, BlendHyperparameters)? in
+                guard let id = serving.licensedPackageID, let manifest = serving.manifest,
+                    manifest.license?.permittedUses.contains("retrain") == true
+                else { return nil }
+                return (id, manifest.hyperparameters)
+            }
             let erasuresBefore = erasures.withLock { $0 }
             let (items, durations, catalogueIndex) = state.withLock { state in
                 (state.catalog.items.map(\.id), state.catalog.items.map(\.durationMilliseconds), state.catalog.itemIndex)
@@ -59,6 +116,9 @@ extension Recommender {
             var timed: [UserID: [(at: Int64, position: Int, item: Int32)]] = [:]
             var events = 0
             var position: Int64 = 0
+            var digest = SHA256()
+            var firstAt = Int64.max
+            var lastAt = Int64.min
             while true {
                 let page = try await store.page(after: position, limit: 10_000)
                 if page.events.isEmpty { break }
@@ -69,6 +129,9 @@ extension Recommender {
                     guard weight >= configuration.signals.positiveThreshold else { continue }
                     events += 1
                     timed[event.user, default: []].append((event.at.milliseconds, events, index))
+                    digest.update(data: Array("\(event.user.rawValue)\u{1F}\(item.rawValue)\u{1F}\(event.at.milliseconds)\n".utf8))
+                    firstAt = min(firstAt, event.at.milliseconds)
+                    lastAt = max(lastAt, event.at.milliseconds)
                 }
                 position = page.lastPosition
             }
@@ -86,21 +149,37 @@ extension Recommender {
             let all = InteractionSequences(items: items.map(\.rawValue), users: users.map(\.rawValue), sequences: sequences)
             let inner = LeaveLastOutSplit(all)
             var model = BlendModel(transitions: .init(), als: .init(), transitionsWeight: 0.5)
-            if inner.users.count >= 10 {
+            if let (packageID, hyperparameters) = licensed {
+                progress("reusing the hyperparameters of licensed package \(packageID)")
+                model = hyperparameters.makeModel()
+            } else if inner.users.count >= 10 {
                 model = await OfflineEvaluation.selectDefaultModel(on: inner, progress: progress)
             }
             await model.fit(sequences: sequences, itemCount: items.count)
-            let learnedModel = LearnedModel(trainedAt: clock.now(), users: users.count, events: events, items: items, model: model)
+            let trainedAt = clock.now()
+            let learnedModel = LearnedModel(trainedAt: trainedAt, users: users.count, events: events, items: items, model: model)
+            let provenance = Provenance(
+                origin: "local", jurisdiction: configuration.jurisdiction.rawValue, trainedAt: trainedAt.rfc3339, users: users.count,
+                events: events, items: items.count, firstEventAt: Timestamp(milliseconds: firstAt).rfc3339,
+                lastEventAt: Timestamp(milliseconds: lastAt).rfc3339, datasetSHA256: digest.finalize().hexString,
+                fromScratch: licensed == nil, hyperparametersFrom: licensed?.0)
+            let package = AlgorithmPackage(model: learnedModel, provenance: provenance, license: nil)
+            let serving = ServingModel(learnedModel, manifest: package.manifest)
             // Stored and swapped under the write lock, so no erasure can slip between the check and the save.
             try await writes.withLock {
                 guard erasures.withLock({ $0 }) == erasuresBefore else {
                     throw ForYouError(.conflict, "a user was erased while the model trained on their events; train again")
                 }
-                try await store.saveModel(learnedModel.encoded(), version: learnedModel.version)
-                learned.withLock { $0 = ServingModel(learnedModel) }
+                try await store.saveModel(package.encoded(), version: learnedModel.version)
+                learned.withLock { $0 = serving }
             }
+            var details = serving.auditDetails
+            details["from_scratch"] = "\(provenance.fromScratch)"
+            details["dataset_sha256"] = provenance.datasetSHA256
+            details["events"] = "\(events)"
+            try await recordAudit("model.trained", actor: actor, details: details)
             progress("serving \(learnedModel.version): \(model.name)")
-            return Self.info(learnedModel)
+            return Self.info(serving)
         }
     }
 }

@@ -36,30 +36,48 @@ public final class Recommender: Sendable {
     let training = AsyncLock()
     /// Counts erasures, so a training that read the log before one knows its model is stale.
     let erasures = Mutex(0)
-    /// Why the stored model could not be loaded when the engine opened, if it could not.
-    public let modelLoadProblem: String?
+    /// Why stored models could not be loaded when the engine opened, if any could not.
+    public var modelLoadProblem: String? { loadProblem.withLock { $0 } }
+    private let loadProblem = Mutex<String?>(nil)
+    /// The active API keys.
+    let keyring: Mutex<APIKeyring>
+    /// Serialises audit appends, so the chain has one head: (next sequence number, hash of the last entry).
+    let audit = AsyncLock()
+    let auditHead: Mutex<(sequence: Int, hash: String)>
 
     private init(
         store: any ForYouStore, configuration: Configuration, clock: any WallClock, state: EngineState, model: ServingModel?,
-        modelLoadProblem: String?
+        keys: [APIKeyRecord], auditHead: (sequence: Int, hash: String)
     ) {
         self.store = store
         self.configuration = configuration
         self.clock = clock
         self.state = StateLock(state)
-        self.modelLoadProblem = modelLoadProblem
+        self.keyring = Mutex(APIKeyring(keys))
+        self.auditHead = Mutex(auditHead)
         learned.withLock { $0 = model }
     }
 
     /// Opens the engine on a store, rebuilding all derived state from it, and prunes served history
-    /// older than the no-repeat window.
+    /// older than the no-repeat window. A store is bound to the jurisdiction it was first opened for.
     /// - Complexity: O(E + S) for E logged events and S served records within the no-repeat window.
-    /// - Throws: ``ForYouError/Code/invalidArgument`` for a bad configuration; store errors.
+    /// - Throws: ``ForYouError/Code/invalidArgument`` for a bad configuration; ``ForYouError/Code/conflict``
+    ///   when the store belongs to another jurisdiction; store errors.
     public static func open(
         store: any ForYouStore, configuration: Configuration = Configuration(), clock: any WallClock = SystemWallClock()
     ) async throws -> Recommender {
         try configuration.validate()
+        if let stored = try await store.setting("jurisdiction") {
+            guard stored == configuration.jurisdiction.rawValue else {
+                throw ForYouError(
+                    .conflict,
+                    "this data belongs to jurisdiction \(stored) and cannot be served as \(configuration.jurisdiction); start with --jurisdiction \(stored)")
+            }
+        } else {
+            try await store.setSetting("jurisdiction", to: configuration.jurisdiction.rawValue)
+        }
         var state = EngineState(configuration: configuration)
+        state.controls = try await store.allUserControls()
         state.upsert(try await store.allItems())
         var position: Int64 = 0
         while true {
@@ -72,17 +90,34 @@ public final class Recommender: Sendable {
         let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
         _ = try await store.pruneServed(before: since)
         state.markServed(try await store.served(since: since))
-        // The latest trained model, if any; a model that cannot be read leaves the rules serving.
-        var model: ServingModel?
-        var problem: String?
-        if let bytes = try await store.latestModel() {
+        let lines = try await store.auditLines()
+        var head = (sequence: 1, hash: AuditChain.genesis)
+        if let last = lines.last, let (entry, hash) = AuditChain.parse(last) { head = (entry.sequence + 1, hash) }
+        let engine = Recommender(
+            store: store, configuration: configuration, clock: clock, state: state, model: nil,
+            keys: try await store.apiKeys(), auditHead: head)
+        // The newest stored model that may serve: a local model, or a package whose signature and license
+        // still hold. Refusals are audited; with none left, the rules serve.
+        var problems: [String] = []
+        for bytes in try await store.savedModels() {
             do {
-                model = ServingModel(try LearnedModel(encoded: bytes))
+                let serving = try engine.servingModel(from: bytes)
+                engine.learned.withLock { $0 = serving }
+                try await engine.recordAudit("model.loaded", details: serving.auditDetails)
+                break
             } catch {
-                problem = "the stored model could not be loaded (\(error)); serving \(modelVersion) until one is trained"
+                problems.append("a stored model was not loaded (\(error))")
+                try await engine.recordAudit("model.refused", details: ["reason": "\(error)"])
             }
         }
-        return Recommender(store: store, configuration: configuration, clock: clock, state: state, model: model, modelLoadProblem: problem)
+        try await engine.recordAudit(
+            "engine.opened",
+            details: ["jurisdiction": configuration.jurisdiction.rawValue, "configuration": engine.transparencyReport().parametersDigest])
+        if !problems.isEmpty {
+            let problem = problems.joined(separator: "; ") + (engine.currentModel == nil ? "; serving \(modelVersion) until one is trained" : "")
+            engine.loadProblem.withLock { $0 = problem }
+        }
+        return engine
     }
 
     /// Running counts, for metrics.
@@ -93,6 +128,10 @@ public final class Recommender: Sendable {
         public var itemsUpserted = 0
         public var feedsServed = 0
         public var usersErased = 0
+        /// Records refused because they belong to another jurisdiction (never stored).
+        public var refusedWrongJurisdiction = 0
+        /// Algorithm packages refused at install.
+        public var packagesRefused = 0
     }
 
     /// Counts since the engine opened.

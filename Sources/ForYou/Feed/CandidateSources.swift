@@ -23,19 +23,36 @@ struct Candidate {
     var learned: Float = 0
 }
 
-/// What a user may be shown now: not blocked, not seen within the no-repeat window, already published.
+/// What a user may be shown now: not blocked, not filtered by a keyword, not seen within the no-repeat
+/// window, already published.
 struct Eligibility {
     let user: UserState
     let catalog: CatalogIndex
     let now: Int64
     let window: Int64
+    /// The user's keyword filters, lowercased.
+    var keywords: [String] = []
 
     func allows(_ item: Int32) -> Bool {
         let i = Int(item)
         if catalog.items[i].publishedAt.milliseconds > now { return false }
         if !user.blockedItems.isEmpty && user.blockedItems.contains(item) { return false }
         if !user.blockedCreators.isEmpty && user.blockedCreators.contains(catalog.creatorOfItem[i]) { return false }
+        if !keywords.isEmpty && catalog.matches(item, anyOf: keywords) { return false }
         return !user.hasSeen(item, now: now, window: window)
+    }
+}
+
+extension CatalogIndex {
+    /// Whether the item's tags or creator contain any of the (lowercased) keywords.
+    func matches(_ item: Int32, anyOf keywords: [String]) -> Bool {
+        let i = Int(item)
+        let creator = items[i].creator.rawValue.lowercased()
+        for keyword in keywords {
+            if creator.contains(keyword) { return true }
+            for tag in tagsOfItem[i] where tags[Int(tag)].lowercased().contains(keyword) { return true }
+        }
+        return false
     }
 }
 
@@ -77,10 +94,17 @@ extension EngineState {
     }
 
     /// Popular and trending items in the user's three favourite tags, in proportion to the affinity.
-    func favouriteTagCandidates(_ user: UserState, _ eligible: Eligibility, into candidates: inout [Int32: Candidate]) {
+    /// Topics the user asked for more of join the favourites at the strongest affinity.
+    func favouriteTagCandidates(
+        _ user: UserState, _ eligible: Eligibility, moreOf: [Int32] = [], into candidates: inout [Int32: Candidate]
+    ) {
         var favourites = TopK(3)
         for (tag, affinity) in user.tagAffinity where affinity > 0 { favourites.insert(tag, score: affinity) }
-        let ranked = favourites.sorted()
+        var ranked = favourites.sorted()
+        if !moreOf.isEmpty {
+            let strongest = ranked.first?.score ?? 1
+            ranked = moreOf.sorted().map { (element: $0, score: strongest) } + ranked.filter { !moreOf.contains($0.element) }
+        }
         guard let strongest = ranked.first?.score, strongest > 0 else { return }
         let maximumPopularity = max(rankings.popular.first.map { engagement.popularity[Int($0)] } ?? 0, 1)
         for (tag, affinity) in ranked {

@@ -44,18 +44,32 @@ public enum FeedReason: Hashable, Sendable {
     }
 }
 
+/// One weighted signal behind a feed item.
+public struct FeedSignal: Hashable, Sendable {
+    /// A stable name: `co_visitation`, `followed_creator`, `favourite_tag`, `trending`, `popular`,
+    /// `learned_model`, `affinity`, `exploration`, or a topic preference `topic_more` / `topic_less`.
+    public var name: String
+    /// Its weighted contribution to the score (for a topic preference, the multiplier).
+    public var value: Float
+}
+
 /// One item of a feed.
 public struct FeedEntry: Hashable, Sendable {
     public var item: ItemID
     /// The ranking score; higher ranked first, comparable within one feed only.
     public var score: Float
+    /// The candidate source that put the item there, with the signal behind it.
     public var reason: FeedReason
+    /// The strongest signals of its score, strongest first.
+    public var signals: [FeedSignal] = []
 }
 
 /// A ranked feed for one user.
 public struct Feed: Hashable, Sendable {
     public var user: UserID
-    /// Which model or rule set built this feed.
+    /// Which model, algorithm package or rule set built this feed.
     public var modelVersion: String
+    /// `false` for the feed not based on profiling.
+    public var personalized = true
     public var entries: [FeedEntry]
 }

@@ -17,7 +17,16 @@ extension EngineState {
         /// 4 popular, 5 the trained model.
         var strongestSource: UInt8
         var candidate: Candidate
+        /// The weighted contribution of each signal, in the order of ``signalNames``.
+        var parts: [Float]
+        /// The user's topic preference applied to the score (1 when none).
+        var topicMultiplier: Float
     }
+
+    /// The names of the ranking signals, as feeds report them.
+    static let signalNames = ["co_visitation", "followed_creator", "favourite_tag", "trending", "popular", "learned_model", "affinity"]
+    /// How a topic preference changes a score: more ×1.5, less ×0.3.
+    static let topicMultipliers: [UserControls.TopicPreference: Float] = [.more: 1.5, .less: 0.3]
 
     /// Builds the next feed for a user and marks its items seen.
     /// - Complexity: O(C log C + F) for C candidates and F fresh items; the global orders are
@@ -29,15 +38,24 @@ extension EngineState {
         rankings.refresh(catalog: catalog, catalogVersion: catalogVersion, engagement: engagement, engagementVersion: engagementVersion)
         // Taken out of the dictionary, so that marking items seen below does not copy its storage.
         var user = users.removeValue(forKey: userID) ?? UserState()
+        let controls = self.controls[userID] ?? UserControls()
+        var moreOf: [Int32] = []
+        var topicMultiplier: [Int32: Float] = [:]
+        for (tag, preference) in controls.topics {
+            guard let index = catalog.tagIndex[tag] else { continue }
+            topicMultiplier[index] = Self.topicMultipliers[preference]
+            if preference == .more { moreOf.append(index) }
+        }
         var random = SplitMix64(seed: configuration.seed ^ stableHash(userID.rawValue) ^ (user.feedsServed &* 0x9E37_79B9_7F4A_7C15))
         var ranked: [RankedCandidate]
         var exploration: [Int32] = []
         do {
-            let eligible = Eligibility(user: user, catalog: catalog, now: now, window: feed.noRepeatWindowMilliseconds)
+            let eligible = Eligibility(
+                user: user, catalog: catalog, now: now, window: feed.noRepeatWindowMilliseconds, keywords: controls.loweredKeywords)
             var candidates: [Int32: Candidate] = [:]
             coVisitationCandidates(user, eligible, into: &candidates)
             followedCreatorCandidates(user, eligible, into: &candidates)
-            favouriteTagCandidates(user, eligible, into: &candidates)
+            favouriteTagCandidates(user, eligible, moreOf: moreOf, into: &candidates)
             globalCandidates(eligible, count: count, into: &candidates)
             learnedCandidates(learned, eligible, into: &candidates)
             let explorationSlots = min(count - 1, Int((Double(count) * feed.explorationShare).rounded()))
@@ -49,7 +67,7 @@ extension EngineState {
                 pool.shuffle(using: &random)
                 exploration = Array(pool.prefix(explorationSlots))
             }
-            ranked = score(candidates, user: user, keep: max(64, count * 8))
+            ranked = score(candidates, user: user, topics: topicMultiplier, keep: max(64, count * 8))
         }
 
         var entries: [FeedEntry] = []
@@ -65,7 +83,7 @@ extension EngineState {
                 let index = exploration.firstIndex(where: { catalog.creatorOfItem[Int($0)] != lastCreator })
             {
                 let item = exploration.remove(at: index)
-                entries.append(FeedEntry(item: catalog.items[Int(item)].id, score: 0, reason: .exploration))
+                entries.append(FeedEntry(item: catalog.items[Int(item)].id, score: 0, reason: .exploration, signals: [FeedSignal(name: "exploration", value: 1)]))
                 lastCreator = catalog.creatorOfItem[Int(item)]
                 continue
             }
@@ -86,7 +104,10 @@ extension EngineState {
             let chosen = ranked.remove(at: best)
             if let firstTag = catalog.tagsOfItem[Int(chosen.item)].first { tagCounts[firstTag, default: 0] += 1 }
             lastCreator = catalog.creatorOfItem[Int(chosen.item)]
-            entries.append(FeedEntry(item: catalog.items[Int(chosen.item)].id, score: chosen.score, reason: reason(for: chosen, learnedAfter: learnedAfter)))
+            entries.append(
+                FeedEntry(
+                    item: catalog.items[Int(chosen.item)].id, score: chosen.score, reason: reason(for: chosen, learnedAfter: learnedAfter),
+                    signals: Self.signals(of: chosen)))
         }
 
         for entry in entries {
@@ -103,7 +124,7 @@ extension EngineState {
 
     /// Combines the sources into one score per candidate and keeps the best `keep`, best first (ties by
     /// item index). Diversification picks at most `count` of them, passing over a few per pick.
-    private func score(_ candidates: [Int32: Candidate], user: UserState, keep: Int) -> [RankedCandidate] {
+    private func score(_ candidates: [Int32: Candidate], user: UserState, topics: [Int32: Float], keep: Int) -> [RankedCandidate] {
         let feed = configuration.feed
         var maximumCoVisitation: Float = 0
         var maximumPopular: Float = 0
@@ -114,7 +135,7 @@ extension EngineState {
         let tagScale = user.tagAffinity.values.reduce(0) { max($0, abs($1)) }
         let creatorScale = user.creatorAffinity.values.reduce(0) { max($0, abs($1)) }
         var best = TopK(keep)
-        var scored: [Int32: (score: Float, strongestSource: UInt8)] = [:]
+        var scored: [Int32: (strongestSource: UInt8, parts: [Float], topic: Float)] = [:]
         scored.reserveCapacity(candidates.count)
         for (item, candidate) in candidates {
             let i = Int(item)
@@ -139,13 +160,31 @@ extension EngineState {
             if creatorScale > 0 { affinity += (user.creatorAffinity[catalog.creatorOfItem[i]] ?? 0) / creatorScale }
             let learnedPart = feed.learnedWeight * candidate.learned
             if learnedPart > strongestValue { (strongest, strongestValue) = (5, learnedPart) }
-            let total = parts.0 + parts.1 + parts.2 + parts.3 + parts.4 + learnedPart + feed.affinityWeight * affinity / 2
+            let affinityPart = feed.affinityWeight * affinity / 2
+            var total = parts.0 + parts.1 + parts.2 + parts.3 + parts.4 + learnedPart + affinityPart
+            // A topic preference: "less" wins over "more" when an item has both kinds of tags.
+            var topic: Float = 1
+            if !topics.isEmpty {
+                for tag in tags { if let multiplier = topics[tag] { topic = topic == 1 ? multiplier : min(topic, multiplier) } }
+                total = total > 0 ? total * topic : total / topic
+            }
             best.insert(item, score: total)
-            scored[item] = (total, strongest)
+            scored[item] = (strongest, [parts.0, parts.1, parts.2, parts.3, parts.4, learnedPart, affinityPart], topic)
         }
         return best.sorted().map { item, score in
-            RankedCandidate(item: item, score: score, strongestSource: scored[item]!.strongestSource, candidate: candidates[item]!)
+            let entry = scored[item]!
+            return RankedCandidate(
+                item: item, score: score, strongestSource: entry.strongestSource, candidate: candidates[item]!, parts: entry.parts,
+                topicMultiplier: entry.topic)
         }
+    }
+
+    /// The top three positive signals of a ranked item (and its topic preference), strongest first.
+    static func signals(of ranked: RankedCandidate) -> [FeedSignal] {
+        var signals = zip(signalNames, ranked.parts).filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.prefix(3).map { FeedSignal(name: $0.0, value: $0.1) }
+        if ranked.topicMultiplier > 1 { signals.append(FeedSignal(name: "topic_more", value: ranked.topicMultiplier)) }
+        if ranked.topicMultiplier < 1 { signals.append(FeedSignal(name: "topic_less", value: ranked.topicMultiplier)) }
+        return signals
     }
 
     /// The reason of a chosen candidate: its strongest source, with the signal behind it.

@@ -15,9 +15,15 @@ public enum EventType: String, Sendable, CaseIterable, Hashable {
     case skip
     /// The user asked for no more of this item and its creator: both leave the feed at once.
     case notInterested = "not_interested"
+    /// Written by the engine when the user resets their feed (never accepted from clients): the learned
+    /// profile forgets everything before it. Kept in the log, so a replay resets at the same point.
+    case profileReset = "profile_reset"
+
+    /// The types clients may send.
+    public static var clientTypes: [EventType] { allCases.filter { $0 != .profileReset } }
 
     /// The documented wire names, in declaration order.
-    public static var wireNames: String { allCases.map(\.rawValue).joined(separator: ", ") }
+    public static var wireNames: String { clientTypes.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// One validated engagement event, as stored in the event log.
@@ -63,6 +69,8 @@ public struct EventInput: Sendable {
     /// RFC 3339 text; the server's clock is used when absent.
     public var at: String?
     public var watchMilliseconds: Int64?
+    /// The user's home jurisdiction; when present it must be the deployment's.
+    public var jurisdiction: String?
     /// A field whose JSON value had the wrong type, with the rule it broke; set by decoders.
     public var malformedField: (field: String, rule: String)?
     /// A field the API does not know; set by decoders.
@@ -70,8 +78,10 @@ public struct EventInput: Sendable {
 
     public init(
         id: String? = nil, user: String? = nil, item: String? = nil, creator: String? = nil, type: String? = nil,
-        at: String? = nil, watchMilliseconds: Int64? = nil, malformedField: (field: String, rule: String)? = nil
+        at: String? = nil, watchMilliseconds: Int64? = nil, jurisdiction: String? = nil,
+        malformedField: (field: String, rule: String)? = nil
     ) {
+        self.jurisdiction = jurisdiction
         self.id = id
         self.user = user
         self.item = item

@@ -42,6 +42,8 @@ public struct ItemInput: Sendable {
     public var language: String?
     /// RFC 3339 text.
     public var publishedAt: String?
+    /// Where the item is published; when present it must be the deployment's jurisdiction.
+    public var jurisdiction: String?
     /// A field whose JSON value had the wrong type, with the rule it broke; set by decoders.
     public var malformedField: (field: String, rule: String)?
     /// A field the API does not know; set by decoders.
@@ -49,8 +51,10 @@ public struct ItemInput: Sendable {
 
     public init(
         id: String? = nil, creator: String? = nil, tags: [String]? = nil, durationMilliseconds: Int64? = nil,
-        language: String? = nil, publishedAt: String? = nil, malformedField: (field: String, rule: String)? = nil
+        language: String? = nil, publishedAt: String? = nil, jurisdiction: String? = nil,
+        malformedField: (field: String, rule: String)? = nil
     ) {
+        self.jurisdiction = jurisdiction
         self.id = id
         self.creator = creator
         self.tags = tags

@@ -9,7 +9,21 @@ public struct ValidationRules: Sendable {
     public var maximumClockSkewMilliseconds: Int64 = Timestamp.day
     /// The longest `watch_ms` accepted. Default: one day (anything longer is a client bug).
     public var maximumWatchMilliseconds: Int64 = Timestamp.day
+    /// The one jurisdiction this deployment serves; records naming another are refused with
+    /// `wrong_jurisdiction`. Default: `local`.
+    public var jurisdiction = Jurisdiction.local
     public init() {}
+
+    /// Refuses a record whose `jurisdiction` names another one than this deployment's.
+    func checkJurisdiction(_ raw: String?, of record: String) throws(ForYouError) {
+        guard let raw else { return }
+        let named = try Jurisdiction(validating: raw)
+        guard named == jurisdiction else {
+            throw ForYouError(
+                .wrongJurisdiction,
+                "`jurisdiction` is \(named) but this deployment serves \(jurisdiction) only; \(record) of other jurisdictions are never stored here")
+        }
+    }
 }
 
 extension ValidationRules {
@@ -24,17 +38,18 @@ extension ValidationRules {
         _ input: EventInput, now: Timestamp, catalogue: (ItemID) -> Item?
     ) throws(ForYouError) -> Event {
         if let unknown = input.unknownField {
-            throw ForYouError(.unknownField, "`\(unknown)` is not a field of an event (fields: id, user, item, creator, type, at, watch_ms)")
+            throw ForYouError(.unknownField, "`\(unknown)` is not a field of an event (fields: id, user, item, creator, type, at, watch_ms, jurisdiction)")
         }
         if let malformed = input.malformedField {
             throw ForYouError(.invalidValue, "`\(malformed.field)` \(malformed.rule)")
         }
+        try checkJurisdiction(input.jurisdiction, of: "users")
         guard let rawID = input.id else { throw ForYouError(.missingField, "`id` is required") }
         let id = try EventID(validating: rawID, field: "id")
         guard let rawUser = input.user else { throw ForYouError(.missingField, "`user` is required") }
         let user = try UserID(validating: rawUser, field: "user")
         guard let rawType = input.type else { throw ForYouError(.missingField, "`type` is required") }
-        guard let type = EventType(rawValue: rawType) else {
+        guard let type = EventType(rawValue: rawType), type != .profileReset else {
             throw ForYouError(.unknownType, "`type` must be one of \(EventType.wireNames)")
         }
         let at: Timestamp
@@ -99,11 +114,12 @@ extension ValidationRules {
     /// - Throws: a record-level ``ForYouError`` naming the field.
     public func validate(_ input: ItemInput, now: Timestamp) throws(ForYouError) -> Item {
         if let unknown = input.unknownField {
-            throw ForYouError(.unknownField, "`\(unknown)` is not a field of an item (fields: id, creator, tags, duration_ms, language, published_at)")
+            throw ForYouError(.unknownField, "`\(unknown)` is not a field of an item (fields: id, creator, tags, duration_ms, language, published_at, jurisdiction)")
         }
         if let malformed = input.malformedField {
             throw ForYouError(.invalidValue, "`\(malformed.field)` \(malformed.rule)")
         }
+        try checkJurisdiction(input.jurisdiction, of: "items")
         guard let rawID = input.id else { throw ForYouError(.missingField, "`id` is required") }
         let id = try ItemID(validating: rawID, field: "id")
         guard let rawCreator = input.creator else { throw ForYouError(.missingField, "`creator` is required") }

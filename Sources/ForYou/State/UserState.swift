@@ -51,6 +51,15 @@ struct UserState {
         if let creator { creatorAffinity[creator, default: 0] += weight * affinityScale }
     }
 
+    /// Forgets the learned profile (recent items and affinities), keeping follows, blocks and what the
+    /// user has seen: "reset my feed".
+    mutating func forgetProfile() {
+        recent = []
+        tagAffinity = [:]
+        creatorAffinity = [:]
+        affinityScale = 1
+    }
+
     /// Appends a positive item to the recent list, dropping the oldest beyond `limit`.
     mutating func remember(_ positive: RecentPositive, limit: Int) {
         recent.append(positive)

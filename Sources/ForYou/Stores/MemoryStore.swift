@@ -11,7 +11,12 @@ public final class MemoryStore: ForYouStore {
         var eventIDs: Set<EventID> = []
         var nextPosition: Int64 = 1
         var served: [ServedRecord] = []
-        var model: [UInt8]?
+        var models: [(version: String, bytes: [UInt8])] = []
+        var settings: [String: String] = [:]
+        var controls: [UserID: UserControls] = [:]
+        var pseudonymKeys: [UserID: [UInt8]] = [:]
+        var keys: [APIKeyRecord] = []
+        var audit: [String] = []
     }
     private let state = Mutex(State())
 
@@ -93,12 +98,58 @@ public final class MemoryStore: ForYouStore {
     }
 
     public func saveModel(_ bytes: [UInt8], version: String) async throws {
-        state.withLock { $0.model = bytes }
+        state.withLock { s in
+            s.models.removeAll { $0.version == version }
+            s.models.insert((version, bytes), at: 0)
+            if s.models.count > 3 { s.models.removeLast() }
+        }
     }
 
-    public func latestModel() async throws -> [UInt8]? { state.withLock { $0.model } }
+    public func savedModels() async throws -> [[UInt8]] { state.withLock { $0.models.map(\.bytes) } }
 
-    public func deleteModels() async throws { state.withLock { $0.model = nil } }
+    public func deleteModels() async throws { state.withLock { $0.models = [] } }
+
+    public func served(of user: UserID) async throws -> [ServedRecord] {
+        state.withLock { $0.served.filter { $0.user == user } }
+    }
+
+    public func setting(_ key: String) async throws -> String? { state.withLock { $0.settings[key] } }
+
+    public func setSetting(_ key: String, to value: String) async throws { state.withLock { $0.settings[key] = value } }
+
+    public func allUserControls() async throws -> [UserID: UserControls] { state.withLock { $0.controls } }
+
+    public func saveUserControls(_ controls: UserControls, of user: UserID) async throws {
+        state.withLock { $0.controls[user] = controls }
+    }
+
+    public func pseudonymKey(of user: UserID) async throws -> [UInt8] {
+        state.withLock { s in
+            if let key = s.pseudonymKeys[user] { return key }
+            let key = Pseudonym.newKey()
+            s.pseudonymKeys[user] = key
+            return key
+        }
+    }
+
+    public func eraseGovernanceData(of user: UserID) async throws {
+        state.withLock { s in
+            s.controls[user] = nil
+            s.pseudonymKeys[user] = nil
+        }
+    }
+
+    public func apiKeys() async throws -> [APIKeyRecord] { state.withLock { $0.keys } }
+
+    public func saveAPIKey(_ key: APIKeyRecord) async throws {
+        state.withLock { s in
+            if let index = s.keys.firstIndex(where: { $0.id == key.id }) { s.keys[index] = key } else { s.keys.append(key) }
+        }
+    }
+
+    public func appendAuditLine(_ line: String) async throws { state.withLock { $0.audit.append(line) } }
+
+    public func auditLines() async throws -> [String] { state.withLock { $0.audit } }
 
     public func compact() async throws {}
 }

@@ -21,6 +21,8 @@ public protocol ServedHistory: Sendable {
     func record(_ records: [ServedRecord]) async throws
     /// Every record at or after `since`, in recording order; read when the engine opens.
     func served(since: Timestamp) async throws -> [ServedRecord]
+    /// Every record of `user`, in recording order (for the user's data export).
+    func served(of user: UserID) async throws -> [ServedRecord]
     /// Deletes every record of `user`; returns how many were deleted.
     func eraseServed(of user: UserID) async throws -> Int
     /// Deletes every record older than `before` (outside the no-repeat window); returns how many.

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// API keys with roles. A key is shown once, when created: `fy_<id>_<secret>`. The store keeps only the id,
+// the role and the SHA-256 of the whole key; authentication looks the id up and compares hashes in
+// constant time. Keys are never logged; the audit log names them by id.
+
+import Crypto
+
+/// What a key may do.
+public enum APIRole: String, Sendable, CaseIterable, Codable {
+    /// Upsert items and send events.
+    case ingest
+    /// Read feeds and set users' controls (topics, keyword filters, reset).
+    case serve
+    /// Everything, including erasure, export, training, packages and keys.
+    case admin
+    /// Read the audit log, model provenance and the transparency report; no personal data.
+    case overseer
+}
+
+/// A stored key: never the secret itself.
+public struct APIKeyRecord: Sendable, Equatable {
+    /// Public, 12 hex digits; shown in lists and the audit log.
+    public var id: String
+    public var name: String
+    public var role: APIRole
+    /// SHA-256 of the full key text.
+    public var secretHash: [UInt8]
+    public var createdAt: Timestamp
+    public var revokedAt: Timestamp?
+
+    public init(id: String, name: String, role: APIRole, secretHash: [UInt8], createdAt: Timestamp, revokedAt: Timestamp? = nil) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.secretHash = secretHash
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+    }
+}
+
+/// The active keys, for authenticating requests.
+public struct APIKeyring: Sendable {
+    private var active: [String: APIKeyRecord] = [:]
+    /// How many keys are active; with none, a server runs without authentication (development mode).
+    public var count: Int { active.count }
+
+    public init(_ records: [APIKeyRecord]) {
+        for record in records where record.revokedAt == nil { active[record.id] = record }
+    }
+
+    /// The active key a presented key text belongs to, or `nil`.
+    public func authenticate(_ presented: String) -> APIKeyRecord? {
+        let parts = presented.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "fy", let record = active[String(parts[1])] else { return nil }
+        return Self.constantTimeEqual(Self.hash(presented), record.secretHash) ? record : nil
+    }
+
+    /// Creates a key: the text to hand over once, and the record to store.
+    public static func generate(name: String, role: APIRole, now: Timestamp) -> (key: String, record: APIKeyRecord) {
+        var generator = SystemRandomNumberGenerator()
+        let id = (0..<6).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+        let secret = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
+        let key = "fy_\(id)_\(secret)"
+        return (key, APIKeyRecord(id: id, name: name, role: role, secretHash: hash(key), createdAt: now))
+    }
+
+    static func hash(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

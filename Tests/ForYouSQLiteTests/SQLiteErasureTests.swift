@@ -15,8 +15,11 @@ struct SQLiteErasureTests {
         let victim = "erase-me-7f3a9c"
         let clock = ManualClock()
         let world = DemoWorld.generate(seed: 1, size: .small, now: clock.now())
+        var pseudonym = ""
         do {
-            let engine = try await Recommender.open(store: try SQLiteStore(directory: directory.path), clock: clock)
+            var configuration = Recommender.Configuration()
+            configuration.auditFeedSampleEvery = 1  // every feed is audited, the victim's included
+            let engine = try await Recommender.open(store: try SQLiteStore(directory: directory.path), configuration: configuration, clock: clock)
             _ = try await engine.upsertItems(world.items)
             for batch in [0, 1000] { _ = try await engine.ingest(Array(world.events[batch..<batch + 1000])) }
             let mine = (0..<50).map {
@@ -26,13 +29,22 @@ struct SQLiteErasureTests {
             }
             #expect(try await engine.ingest(mine).accepted == 50)
             _ = try await engine.feed(for: victim, count: 20)
+            try await engine.setControls(of: victim, to: UserControls(topics: ["cats": .more], keywordFilters: ["spoiler"]))
+            try await engine.resetProfile(of: victim)
+            _ = try await engine.export(user: victim)
+            pseudonym = try await engine.pseudonym(of: victim)
             for batch in [2000, 3000] { _ = try await engine.ingest(Array(world.events[batch..<batch + 1000])) }
             #expect(try directory.files().contains { $0.bytes.range(of: Data(victim.utf8)) != nil })
 
-            #expect(try await engine.erase(user: victim) == 50)
+            #expect(try await engine.erase(user: victim) == 51)  // 50 events and the reset
             for file in try directory.files() {
                 #expect(file.bytes.range(of: Data(victim.utf8)) == nil, "\(file.name) still holds the user's id")
             }
+            // The audit log keeps the victim's entries, under a pseudonym that nothing links to them any more.
+            let (lines, verification) = try await engine.auditLog()
+            #expect(verification.isIntact)
+            #expect(lines.filter { $0.contains(pseudonym) }.count >= 5)
+            #expect(try await engine.pseudonym(of: victim) != pseudonym)
             #expect(try await engine.feed(for: "u1", count: 5).entries.count == 5)
         }
         // Nothing else was lost: everyone else's events are still there after reopening.

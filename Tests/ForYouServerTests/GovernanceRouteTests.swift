@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ForYou
+@testable import ForYouServer
+import ForYouTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+struct GovernanceRouteTests {
+    /// One key per role on the fixture.
+    func keys(_ fixture: APIFixture) async throws -> [APIRole: String] {
+        var keys: [APIRole: String] = [:]
+        for role in APIRole.allCases { keys[role] = try await fixture.engine.createAPIKey(name: role.rawValue, role: role).key }
+        return keys
+    }
+
+    @Test func onceAKeyExistsEveryRouteChecksItsRole() async throws {
+        let fixture = try await APIFixture()
+        let keys = try await keys(fixture)
+        let event = #"{"events":[{"id":"a","user":"u1","item":"v1","type":"like"}]}"#
+        try await fixture.app.test(.router) { client in
+            let missing = try await client.send(.get, "/v1/users/u1/feed")
+            #expect(missing.status == .unauthorized)
+            #expect(try missing.error().code == "unauthenticated")
+            let wrong = try await client.send(.get, "/v1/users/u1/feed", key: "fy_000000000000_nope")
+            #expect(wrong.status == .unauthorized)
+            // (route, method, body, roles allowed besides admin)
+            let table: [(String, HTTPRequest.Method, String?, Set<APIRole>)] = [
+                ("/v1/events", .post, event, [.ingest]),
+                ("/v1/users/u1/feed", .get, nil, [.serve]),
+                ("/v1/users/u1/controls", .put, #"{"topics":{"t1":"more"}}"#, [.serve]),
+                ("/v1/users/u1/export", .get, nil, []),
+                ("/v1/models/current", .get, nil, [.overseer]),
+                ("/v1/audit", .get, nil, [.overseer]),
+            ]
+            for (path, method, body, allowed) in table {
+                for role in APIRole.allCases {
+                    let response = try await client.send(method, path, json: body, key: keys[role])
+                    if allowed.contains(role) || role == .admin {
+                        #expect(response.status != .forbidden && response.status != .unauthorized, "\(role) on \(method) \(path): \(response.status)")
+                    } else {
+                        #expect(response.status == .forbidden, "\(role) on \(method) \(path): \(response.status)")
+                        #expect(try response.error().code == "forbidden")
+                    }
+                }
+            }
+            // The transparency report and health are public.
+            #expect(try await client.send(.get, "/v1/transparency").status == .ok)
+            #expect(try await client.send(.get, "/healthz").status == .ok)
+        }
+        // Key texts never reach the audit log; key ids do.
+        let (lines, _) = try await fixture.engine.auditLog()
+        for key in keys.values { #expect(!lines.contains { $0.contains(key) }) }
+    }
+
+    @Test func theOverseerReadsTheAuditLogAndTheTransparencyReport() async throws {
+        let fixture = try await APIFixture()
+        let overseer = try await fixture.engine.createAPIKey(name: "dsa", role: .overseer).key
+        try await fixture.app.test(.router) { client in
+            let audit = try await client.send(.get, "/v1/audit?limit=2", key: overseer)
+            #expect(audit.status == .ok)
+            let body = try audit.decoded(AuditResponse.self)
+            #expect(body.intact && body.entries >= 2 && body.latest.count == 2)
+            #expect(body.latest.last?.entry.kind == "key.created" && body.latest.last?.hash == body.headHash)
+            let report = try await client.send(.get, "/v1/transparency")
+            let transparency = try report.decoded(TransparencyReport.self)
+            #expect(transparency.jurisdiction == "local" && transparency.modelVersion == Recommender.modelVersion)
+            #expect(transparency.parameters.contains { $0.name == "signal.like" && $0.value == "2.0" })
+            #expect(transparency.nonProfiledOption.contains("personalized=false"))
+        }
+    }
+
+    @Test func feedsCarrySignalsAndTheNonProfiledOption() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            _ = try await client.send(.post, "/v1/events", json: #"{"events":[{"id":"a","user":"u1","item":"v1","type":"like"}]}"#)
+            let feed = try await client.send(.get, "/v1/users/u1/feed?count=5")
+            let body = try feed.decoded(FeedResponse.self)
+            #expect(body.personalized && body.items.allSatisfy { !$0.signals.isEmpty })
+            let plain = try await client.send(.get, "/v1/users/u1/feed?count=5&personalized=false")
+            let other = try await client.send(.get, "/v1/users/u2/feed?count=5&personalized=false")
+            #expect(try plain.decoded(FeedResponse.self).personalized == false)
+            #expect(try plain.decoded(FeedResponse.self).items.map(\.item) == other.decoded(FeedResponse.self).items.map(\.item))
+            let bad = try await client.send(.get, "/v1/users/u1/feed?personalized=maybe")
+            #expect(bad.status == .badRequest)
+            #expect(try bad.error().message.contains("personalized"))
+        }
+    }
+
+    @Test func controlsResetAndExportOverHTTP() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            _ = try await client.send(.post, "/v1/events", json: #"{"events":[{"id":"a","user":"u1","item":"v1","type":"like"}]}"#)
+            let put = try await client.send(.put, "/v1/users/u1/controls", json: #"{"topics":{"t1":"less"},"keyword_filters":["c2"]}"#)
+            #expect(put.status == .ok)
+            let controls = try await client.send(.get, "/v1/users/u1/controls").decoded(ControlsBody.self)
+            #expect(controls.topics == ["t1": "less"] && controls.keywordFilters == ["c2"] && controls.personalized == true)
+            let badTopic = try await client.send(.put, "/v1/users/u1/controls", json: #"{"topics":{"t1":"lots"}}"#)
+            #expect(badTopic.status == .badRequest)
+            #expect(try badTopic.error().message.contains("topics.t1"))
+            #expect(try await client.send(.post, "/v1/users/u1/reset").status == .ok)
+            let export = try await client.send(.get, "/v1/users/u1/export").decoded(ExportResponse.self)
+            #expect(export.events.map(\.type) == ["like", "profile_reset"])
+            #expect(export.controls.resetAt != nil && export.tagAffinities.isEmpty && export.auditPseudonym.hasPrefix("p-"))
+            let wrongPlace = try await client.send(
+                .post, "/v1/events", json: #"{"events":[{"id":"b","user":"u9","item":"v1","type":"like","jurisdiction":"us"}]}"#)
+            #expect(try wrongPlace.decoded(EventBatchResponse.self).rejected.first?.code == "wrong_jurisdiction")
+            let forged = try await client.send(.post, "/v1/events", json: #"{"events":[{"id":"c","user":"u9","type":"profile_reset"}]}"#)
+            #expect(try forged.decoded(EventBatchResponse.self).rejected.first?.code == "unknown_type")
+        }
+    }
+
+    @Test func aRefusedPackageIsA422WithItsCode() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            let response = try await client.execute(uri: "/v1/models/package", method: .put, body: ByteBuffer(string: "not a package"))
+            #expect(response.status == .unprocessableContent)
+            #expect(try response.error().code == "package_malformed")
+        }
+    }
+}

@@ -92,6 +92,18 @@ extension SQLiteStore {
         try Self.readAuditLines(path: auditLogPath)
     }
 
+    /// A crash in the middle of an append can leave a last line without its newline. That entry was
+    /// never acknowledged (the append fails before its fsync returns), so it is cut off when the store
+    /// opens; the chain then continues from the last complete entry.
+    static func dropTornAuditTail(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path), let last = data.last, last != 0x0A else { return }
+        let keep = (data.lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.truncate(atOffset: UInt64(keep))
+        try handle.synchronize()
+    }
+
     /// The lines of an audit log file (none when it does not exist yet); a torn last line from a crash
     /// mid-append is returned as is, so verification reports it.
     public static func readAuditLines(path: String) throws -> [String] {

@@ -44,6 +44,7 @@ public final class SQLiteStore: ForYouStore {
             servedDatabase = try DatabaseQueue(path: directory + "/served.sqlite", configuration: Self.configuration(synchronous: "NORMAL"))
             try Self.mainMigrator.migrate(main)
             try Self.servedMigrator.migrate(servedDatabase)
+            try Self.dropTornAuditTail(path: directory + "/audit.jsonl")
         } catch {
             throw ForYouError(.unavailable, "cannot open the databases in \(directory): \(error)", cause: error)
         }

@@ -52,3 +52,25 @@ struct SQLiteErasureTests {
         #expect(try await reopened.count() == 4_000)
     }
 }
+
+struct SQLiteAuditLogTests {
+    /// A crash mid-append leaves a torn last line; reopening cuts it off and the chain continues intact.
+    @Test func aTornLastAuditLineIsDroppedWhenTheStoreOpens() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let clock = ManualClock()
+        do {
+            let engine = try await Recommender.open(store: try SQLiteStore(directory: directory.path), clock: clock)
+            _ = try await engine.createAPIKey(name: "a", role: .serve)
+        }
+        let path = directory.path + "/audit.jsonl"
+        let intact = try #require(FileManager.default.contents(atPath: path))
+        var torn = intact
+        torn.append(Data(#"{"entry":{"sequence":3,"at":"#.utf8))
+        try torn.write(to: URL(fileURLWithPath: path))
+        let engine = try await Recommender.open(store: try SQLiteStore(directory: directory.path), clock: clock)
+        let (lines, verification) = try await engine.auditLog()
+        #expect(verification.isIntact, "\(verification.problem ?? "")")
+        #expect(lines.count == 3)  // two from the first run, one for this start
+    }
+}

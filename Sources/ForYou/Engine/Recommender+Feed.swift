@@ -80,10 +80,10 @@ extension Recommender {
         }
     }
 
-    /// Erases a user: their events, derived state and served history, and what their events added
-    /// to aggregates. Trained models were computed from everyone's events, the user's included, so
-    /// they are retired too: stored models are deleted and feeds fall back to the rules until the next
-    /// training. The store is compacted afterwards (when anything was deleted), so nothing of the user
+    /// Erases a user: their events, derived state, served history, controls and pseudonym key, and what
+    /// their events added to aggregates. Locally trained models were computed from everyone's events,
+    /// the user's included, so they are retired too: stored models are deleted and feeds fall back to
+    /// the rules until the next training (a serving licensed package, trained elsewhere, stays). The store is compacted afterwards (when anything was deleted), so nothing of the user
     /// remains on disk. Erasing an unknown user succeeds and deletes nothing.
     /// - Returns: how many events were erased.
     public func erase(user: String, actor: String = "system") async throws -> Int {
@@ -99,8 +99,11 @@ extension Recommender {
                 state.withLock { $0.erase(userID, events: events) }
                 if erasedEvents > 0 {
                     erasures.withLock { $0 += 1 }
-                    learned.withLock { $0 = nil }
+                    // A licensed package was trained elsewhere, on none of this deployment's users: it stays.
+                    let licensed = learned.withLock { $0 }.flatMap { $0.licensedPackage != nil ? $0 : nil }
+                    learned.withLock { $0 = licensed }
                     try await store.deleteModels()
+                    if let licensed, let bytes = licensed.licensedPackage { try await store.saveModel(bytes, version: licensed.version) }
                 }
                 _ = try await store.eraseServed(of: userID)
                 try await store.eraseGovernanceData(of: userID)

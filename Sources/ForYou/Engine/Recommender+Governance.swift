@@ -184,7 +184,7 @@ extension Recommender {
         let verified = Result { () throws(ForYouError) -> ServingModel in
             let package = try AlgorithmPackage(encoded: bytes)
             let model = try verifier.verify(package, use: "serve", now: clock.now())
-            return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id)
+            return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id, licensedPackage: bytes)
         }
         let serving: ServingModel
         switch verified {

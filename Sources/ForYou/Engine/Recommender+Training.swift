@@ -16,11 +16,14 @@ final class ServingModel: Sendable {
     let manifest: PackageManifest?
     /// The package id of a licensed package; `nil` for a local model.
     let licensedPackageID: String?
+    /// A licensed package's file, kept so it can be stored again after an erasure retires local models.
+    let licensedPackage: [UInt8]?
 
-    init(_ learned: LearnedModel, manifest: PackageManifest? = nil, licensedPackageID: String? = nil) {
+    init(_ learned: LearnedModel, manifest: PackageManifest? = nil, licensedPackageID: String? = nil, licensedPackage: [UInt8]? = nil) {
         self.learned = learned
         self.manifest = manifest
         self.licensedPackageID = licensedPackageID
+        self.licensedPackage = licensedPackage
         index = Dictionary(uniqueKeysWithValues: learned.items.enumerated().map { ($1, Int32($0)) })
     }
 
@@ -79,7 +82,7 @@ extension Recommender {
             return ServingModel(try package.model(), manifest: package.manifest)
         }
         let model = try verifier.verify(package, use: "serve", now: clock.now())
-        return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id)
+        return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id, licensedPackage: bytes)
     }
 
     /// The verifier of this deployment's trusted licensor keys and jurisdiction.

@@ -88,6 +88,18 @@ struct AlgorithmPackageTests {
         #expect(scratch.provenance?.datasetSHA256?.count == 64)
     }
 
+    /// Erasure retires locally trained models, which learned from the erased user; a licensed package
+    /// was trained elsewhere and keeps serving, also after a restart.
+    @Test func erasureKeepsALicensedPackageServing() async throws {
+        let fixture = try await PackageFixture()
+        let installed = try await fixture.engine.installPackage(try await fixture.package(fixture.license()))
+        #expect(try await fixture.engine.erase(user: "u1") == 2)
+        #expect(fixture.engine.currentModel == installed)
+        let reopened = try await Recommender.open(store: fixture.world.store, configuration: fixture.engine.configuration, clock: fixture.clock)
+        #expect(reopened.currentModel == installed)
+        #expect(try await fixture.world.store.savedModels().count == 1)
+    }
+
     @Test func verificationNeedsATrustedKey() async throws {
         let fixture = try await PackageFixture()
         let package = try AlgorithmPackage(encoded: try await fixture.package(fixture.license()))

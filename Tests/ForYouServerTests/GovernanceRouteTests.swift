@@ -67,7 +67,7 @@ struct GovernanceRouteTests {
             let report = try await client.send(.get, "/v1/transparency")
             let transparency = try report.decoded(TransparencyReport.self)
             #expect(transparency.jurisdiction == "local" && transparency.modelVersion == Recommender.modelVersion)
-            #expect(transparency.parameters.contains { $0.name == "signal.like" && $0.value == "2.0" })
+            #expect(transparency.parameters.contains { $0.name == "signal.like" && $0.value == "4.0" })
             #expect(transparency.nonProfiledOption.contains("personalized=false"))
         }
     }

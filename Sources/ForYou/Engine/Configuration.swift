@@ -58,7 +58,9 @@ extension Recommender {
         public var shortViewCompletion: Float = 0.2
         /// The weight of a quick swipe-away view. Default: -0.3.
         public var shortView: Float = -0.3
-        public var like: Float = 2.0
+        /// A like: deliberate and rarer than a completed view (0.3 + 1.0), so it counts about three times
+        /// as much. Default: 4.0 (at 2.0, one like among five completed views barely moved the next feed).
+        public var like: Float = 4.0
         public var share: Float = 3.0
         public var comment: Float = 1.5
         public var follow: Float = 3.0
@@ -110,8 +112,10 @@ extension Recommender {
         public var tagWeight: Float = 0.6
         /// Weight of globally trending items. Default: 0.3.
         public var trendingWeight: Float = 0.3
-        /// Weight of the user's learned tag and creator affinity, applied to every candidate. Default: 0.5.
-        public var affinityWeight: Float = 0.5
+        /// Weight of the user's learned tag and creator affinity, applied to every candidate. Default: 1.5
+        /// (at 0.5, liking one item among five watched to the end hardly moved the next feed toward its
+        /// topic: co-visitation from the other four outweighed it).
+        public var affinityWeight: Float = 1.5
         /// Each earlier item in the same feed sharing the first tag multiplies the score by this. Default: 0.8.
         public var tagRepeatPenalty: Float = 0.8
 

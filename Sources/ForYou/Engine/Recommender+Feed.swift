@@ -20,10 +20,12 @@ extension Recommender {
     ///   - count: how many items, 1...100.
     ///   - personalized: `false` for the feed not based on profiling.
     ///   - offset: for the non-profiled feed, how many items of the global order to skip (0...10000).
+    ///   - record: `false` for a preview (the operator console): the feed is computed but not recorded as
+    ///     served, so the user's next feed is unaffected.
     /// - Throws: ``ForYouError/Code/invalidArgument`` for a count out of range, ``ForYouError/Code/invalidID``
     ///   for a bad user id.
     /// - Complexity: O(C + N) for C co-visited candidates and N catalogued items.
-    public func feed(for user: String, count: Int = 10, personalized: Bool = true, offset: Int = 0) async throws -> Feed {
+    public func feed(for user: String, count: Int = 10, personalized: Bool = true, offset: Int = 0, record: Bool = true) async throws -> Feed {
         let userID = try UserID(validating: user, field: "user")
         guard (1...Self.maximumFeedCount).contains(count) else {
             throw ForYouError(.invalidArgument, "`count` must be in 1...\(Self.maximumFeedCount), got \(count)")
@@ -33,9 +35,9 @@ extension Recommender {
         }
         let now = clock.now()
         if !personalized || state.withLock({ $0.controls[userID]?.personalized == false }) {
-            let entries = state.withLock { $0.makeNonProfiledFeed(for: userID, count: count, offset: offset, now: now.milliseconds) }
+            let entries = state.withLock { $0.makeNonProfiledFeed(for: userID, count: count, offset: offset, now: now.milliseconds, record: record) }
             let feed = Feed(user: userID, modelVersion: "non-profiled-v1", personalized: false, entries: entries)
-            try await recordServed(feed, at: now)
+            if record { try await recordServed(feed, at: now) }
             return feed
         }
         // The trained model ranks outside the state lock, from the user's latest positive items.
@@ -52,10 +54,10 @@ extension Recommender {
             }
         }
         let entries = state.withLock {
-            $0.makeFeed(for: userID, count: count, now: now.milliseconds, learned: learnedItems, learnedAfter: learnedAfter)
+            $0.makeFeed(for: userID, count: count, now: now.milliseconds, learned: learnedItems, learnedAfter: learnedAfter, record: record)
         }
         let feed = Feed(user: userID, modelVersion: serving?.version ?? Self.modelVersion, entries: entries)
-        try await recordServed(feed, at: now)
+        if record { try await recordServed(feed, at: now) }
         return feed
     }
 

@@ -130,7 +130,40 @@ extension Recommender {
         try await recordAudit("user.profile_reset", actor: actor, user: userID)
     }
 
-    // MARK: - Export
+    // MARK: - Profile and export
+
+    /// What the engine believes about a user now: the learned profile and the user's explicit choices.
+    public struct UserProfile: Sendable {
+        /// Tag and creator affinities, relative (compare them with each other), strongest first.
+        public var tagAffinities: [(tag: String, weight: Float)]
+        public var creatorAffinities: [(creator: CreatorID, weight: Float)]
+        public var followedCreators: [CreatorID]
+        public var notInterestedItems: [ItemID]
+        public var notInterestedCreators: [CreatorID]
+        /// How many recent positive items seed the user's candidates.
+        public var recentPositives: Int
+        public var controls: UserControls
+    }
+
+    /// The user's learned profile (empty for an unknown user). Reads no store.
+    public func profile(of user: String) throws -> UserProfile {
+        let userID = try UserID(validating: user, field: "user")
+        return state.withLock { state in
+            let user = state.users[userID] ?? UserState()
+            let scale = max(user.affinityScale, .leastNormalMagnitude)
+            let catalog = state.catalog
+            return UserProfile(
+                tagAffinities: user.tagAffinity.map { (tag: catalog.tags[Int($0.key)], weight: $0.value / scale) }
+                    .sorted { ($0.weight, $1.tag) > ($1.weight, $0.tag) },
+                creatorAffinities: user.creatorAffinity.map { (creator: catalog.creators[Int($0.key)], weight: $0.value / scale) }
+                    .sorted { ($0.weight, $1.creator.rawValue) > ($1.weight, $0.creator.rawValue) },
+                followedCreators: user.followedCreators.map { catalog.creators[Int($0)] }.sorted(),
+                notInterestedItems: user.blockedItems.map { catalog.items[Int($0)].id }.sorted(),
+                notInterestedCreators: user.blockedCreators.map { catalog.creators[Int($0)] }.sorted(),
+                recentPositives: user.recent.count,
+                controls: state.controls[userID] ?? UserControls())
+        }
+    }
 
     /// Everything the engine holds about one user, for that user (data portability).
     public struct UserExport: Sendable {
@@ -153,25 +186,14 @@ extension Recommender {
         let userID = try UserID(validating: user, field: "user")
         let events = try await store.events(of: userID)
         let served = try await store.served(of: userID)
-        let learned = state.withLock { state -> (UserControls, [(String, Float)], [(CreatorID, Float)], [CreatorID], [ItemID], [CreatorID]) in
-            let user = state.users[userID] ?? UserState()
-            let scale = max(user.affinityScale, .leastNormalMagnitude)
-            let catalog = state.catalog
-            return (
-                state.controls[userID] ?? UserControls(),
-                user.tagAffinity.map { (catalog.tags[Int($0.key)], $0.value / scale) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) },
-                user.creatorAffinity.map { (catalog.creators[Int($0.key)], $0.value / scale) }.sorted { ($0.1, $1.0.rawValue) > ($1.1, $0.0.rawValue) },
-                user.followedCreators.map { catalog.creators[Int($0)] }.sorted(),
-                user.blockedItems.map { catalog.items[Int($0)].id }.sorted(),
-                user.blockedCreators.map { catalog.creators[Int($0)] }.sorted()
-            )
-        }
+        let profile = try profile(of: user)
         let pseudonym = Pseudonym.of(userID, key: try await store.pseudonymKey(of: userID))
         try await recordAudit("user.exported", actor: actor, user: userID, details: ["events": "\(events.count)"])
         return UserExport(
-            user: userID, events: events, served: served, controls: learned.0, tagAffinities: learned.1.map { (tag: $0.0, weight: $0.1) },
-            creatorAffinities: learned.2.map { (creator: $0.0, weight: $0.1) }, followedCreators: learned.3, notInterestedItems: learned.4,
-            notInterestedCreators: learned.5, pseudonym: pseudonym, exportedAt: clock.now())
+            user: userID, events: events, served: served, controls: profile.controls, tagAffinities: profile.tagAffinities,
+            creatorAffinities: profile.creatorAffinities, followedCreators: profile.followedCreators,
+            notInterestedItems: profile.notInterestedItems, notInterestedCreators: profile.notInterestedCreators, pseudonym: pseudonym,
+            exportedAt: clock.now())
     }
 
     // MARK: - Algorithm packages

@@ -137,6 +137,11 @@ public final class Recommender: Sendable {
     /// Counts since the engine opened.
     public var statistics: Statistics { counters.withLock { $0 } }
 
+    /// A catalogued item, or `nil`.
+    public func item(_ id: String) -> Item? {
+        state.withLock { $0.item(ItemID(trusted: id)) }
+    }
+
     /// How many items, users and creators the engine knows.
     public var sizes: (items: Int, users: Int, creators: Int) {
         state.withLock { ($0.catalog.count, $0.users.count, $0.catalog.creators.count) }

@@ -130,23 +130,32 @@ extension EngineState {
         }
     }
 
-    /// The most trending items, and the most popular ones as a fallback, that the user may see.
+    /// The most trending items, and the most popular ones as a fallback, that the user may see; at most
+    /// three of one creator, so the feed can always alternate creators.
     func globalCandidates(_ eligible: Eligibility, count: Int, into candidates: inout [Int32: Candidate]) {
+        var perCreator: [Int32: Int] = [:]
+        func admits(_ item: Int32) -> Bool {
+            let creator = catalog.creatorOfItem[Int(item)]
+            guard perCreator[creator, default: 0] < 3 else { return false }
+            perCreator[creator, default: 0] += 1
+            return true
+        }
         var taken = 0
-        for item in rankings.trending where eligible.allows(item) {
+        for item in rankings.trending where eligible.allows(item) && admits(item) {
             candidates[item, default: Candidate()].trending = engagement.normalizedTrending(item)
             taken += 1
             if taken >= max(50, count) { break }
         }
         taken = 0
-        for item in rankings.popular where eligible.allows(item) {
+        perCreator = [:]
+        for item in rankings.popular where eligible.allows(item) && admits(item) {
             candidates[item, default: Candidate()].popular = engagement.popularity[Int(item)] + 1
             taken += 1
             if taken >= 2 * count { return }
         }
         // The user has seen the most popular items: fall back to the newest ones.
         guard rankings.popular.count < catalog.count else { return }
-        for item in rankings.newestFirst where eligible.allows(item) && (candidates[item]?.popular ?? 0) == 0 {
+        for item in rankings.newestFirst where eligible.allows(item) && (candidates[item]?.popular ?? 0) == 0 && admits(item) {
             candidates[item, default: Candidate()].popular = engagement.popularity[Int(item)] + 1
             taken += 1
             if taken >= 2 * count { return }

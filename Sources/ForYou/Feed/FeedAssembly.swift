@@ -17,27 +17,32 @@ extension EngineState {
         /// 4 popular, 5 the trained model.
         var strongestSource: UInt8
         var candidate: Candidate
-        /// The weighted contribution of each signal, in the order of ``signalNames``.
-        var parts: [Float]
+        /// The weighted contribution of each signal, in the order of ``signalNames`` (lane 7 unused; a
+        /// SIMD value, so scoring thousands of candidates allocates nothing).
+        var parts: SIMD8<Float>
         /// The user's topic preference applied to the score (1 when none).
         var topicMultiplier: Float
     }
 
     /// The names of the ranking signals, as feeds report them.
     static let signalNames = ["co_visitation", "followed_creator", "favourite_tag", "trending", "popular", "learned_model", "affinity"]
-    /// How a topic preference changes a score: more ×1.5, less ×0.3.
-    static let topicMultipliers: [UserControls.TopicPreference: Float] = [.more: 1.5, .less: 0.3]
+    /// How a topic preference changes a score: more ×2, less ×0.1. An explicit choice outweighs what was
+    /// learned (at less ×0.3, a topic the user had liked twice still led their feed).
+    static let topicMultipliers: [UserControls.TopicPreference: Float] = [.more: 2, .less: 0.1]
 
     /// Builds the next feed for a user and marks its items seen.
     /// - Complexity: O(C log C + F) for C candidates and F fresh items; the global orders are
     ///   recomputed (O(N log N)) only after the catalogue or the engagement changed.
+    /// With `record: false` (a preview) nothing is marked seen and the user's state is left as it was.
     mutating func makeFeed(
-        for userID: UserID, count: Int, now: Int64, learned: [(item: ItemID, score: Float)] = [], learnedAfter: ItemID? = nil
+        for userID: UserID, count: Int, now: Int64, learned: [(item: ItemID, score: Float)] = [], learnedAfter: ItemID? = nil,
+        record: Bool = true
     ) -> [FeedEntry] {
         let feed = configuration.feed
         rankings.refresh(catalog: catalog, catalogVersion: catalogVersion, engagement: engagement, engagementVersion: engagementVersion)
         // Taken out of the dictionary, so that marking items seen below does not copy its storage.
-        var user = users.removeValue(forKey: userID) ?? UserState()
+        let stored = users.removeValue(forKey: userID)
+        var user = stored ?? UserState()
         let controls = self.controls[userID] ?? UserControls()
         var moreOf: [Int32] = []
         var topicMultiplier: [Int32: Float] = [:]
@@ -110,6 +115,10 @@ extension EngineState {
                     signals: Self.signals(of: chosen)))
         }
 
+        guard record else {
+            users[userID] = stored
+            return entries
+        }
         for entry in entries {
             let index = catalog.itemIndex[entry.item]!
             user.markSeen(index, at: now)
@@ -123,7 +132,9 @@ extension EngineState {
     }
 
     /// Combines the sources into one score per candidate and keeps the best `keep`, best first (ties by
-    /// item index). Diversification picks at most `count` of them, passing over a few per pick.
+    /// item index), plus the best candidate of each of up to `keep` other creators: without them, a
+    /// creator whose items fill the whole top list would end the feed early, because two items in a row
+    /// never come from the same creator. Diversification picks at most `count` of them.
     private func score(_ candidates: [Int32: Candidate], user: UserState, topics: [Int32: Float], keep: Int) -> [RankedCandidate] {
         let feed = configuration.feed
         var maximumCoVisitation: Float = 0
@@ -135,7 +146,8 @@ extension EngineState {
         let tagScale = user.tagAffinity.values.reduce(0) { max($0, abs($1)) }
         let creatorScale = user.creatorAffinity.values.reduce(0) { max($0, abs($1)) }
         var best = TopK(keep)
-        var scored: [Int32: (strongestSource: UInt8, parts: [Float], topic: Float)] = [:]
+        var bestOfCreator: [Int32: (item: Int32, score: Float)] = [:]
+        var scored: [Int32: (strongestSource: UInt8, parts: SIMD8<Float>, topic: Float)] = [:]
         scored.reserveCapacity(candidates.count)
         for (item, candidate) in candidates {
             let i = Int(item)
@@ -169,9 +181,24 @@ extension EngineState {
                 total = total > 0 ? total * topic : total / topic
             }
             best.insert(item, score: total)
-            scored[item] = (strongest, [parts.0, parts.1, parts.2, parts.3, parts.4, learnedPart, affinityPart], topic)
+            let creator = catalog.creatorOfItem[i]
+            if let current = bestOfCreator[creator], current.score > total || (current.score == total && current.item < item) {
+                // keep the current best of this creator
+            } else {
+                bestOfCreator[creator] = (item, total)
+            }
+            scored[item] = (strongest, SIMD8(parts.0, parts.1, parts.2, parts.3, parts.4, learnedPart, affinityPart, 0), topic)
         }
-        return best.sorted().map { item, score in
+        var top = best.sorted()
+        let kept = Set(top.map(\.element))
+        var others = TopK(keep)
+        for (_, entry) in bestOfCreator where !kept.contains(entry.item) { others.insert(entry.item, score: entry.score) }
+        let extra = others.sorted()
+        if !extra.isEmpty {
+            top += extra
+            top.sort { $0.score > $1.score || ($0.score == $1.score && $0.element < $1.element) }
+        }
+        return top.map { item, score in
             let entry = scored[item]!
             return RankedCandidate(
                 item: item, score: score, strongestSource: entry.strongestSource, candidate: candidates[item]!, parts: entry.parts,
@@ -181,7 +208,8 @@ extension EngineState {
 
     /// The top three positive signals of a ranked item (and its topic preference), strongest first.
     static func signals(of ranked: RankedCandidate) -> [FeedSignal] {
-        var signals = zip(signalNames, ranked.parts).filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.prefix(3).map { FeedSignal(name: $0.0, value: $0.1) }
+        var signals = signalNames.indices.map { (signalNames[$0], ranked.parts[$0]) }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }.prefix(3)
+            .map { FeedSignal(name: $0.0, value: $0.1) }
         if ranked.topicMultiplier > 1 { signals.append(FeedSignal(name: "topic_more", value: ranked.topicMultiplier)) }
         if ranked.topicMultiplier < 1 { signals.append(FeedSignal(name: "topic_less", value: ranked.topicMultiplier)) }
         return signals

@@ -69,9 +69,10 @@ enum NonProfiledFeed {
 extension EngineState {
     /// The non-profiled feed for a user: only the explicit exclusions are read from their state. The
     /// items are recorded as seen (for exposure counts) but seen items are not filtered out.
-    mutating func makeNonProfiledFeed(for userID: UserID, count: Int, offset: Int, now: Int64) -> [FeedEntry] {
+    mutating func makeNonProfiledFeed(for userID: UserID, count: Int, offset: Int, now: Int64, record: Bool = true) -> [FeedEntry] {
         rankings.refresh(catalog: catalog, catalogVersion: catalogVersion, engagement: engagement, engagementVersion: engagementVersion)
-        var user = users.removeValue(forKey: userID) ?? UserState()
+        let stored = users.removeValue(forKey: userID)
+        var user = stored ?? UserState()
         let exclusions = ExplicitExclusions(
             items: user.blockedItems, creators: user.blockedCreators, keywords: controls[userID]?.loweredKeywords ?? [])
         let engagement = self.engagement
@@ -80,6 +81,10 @@ extension EngineState {
             trendingScore: { engagement.normalizedTrending($0) }, popularity: { engagement.popularity[Int($0)] },
             exclusions: exclusions, now: now)
         let entries = NonProfiledFeed.build(inputs, count: count, offset: offset)
+        guard record else {
+            users[userID] = stored
+            return entries
+        }
         for entry in entries {
             let index = catalog.itemIndex[entry.item]!
             user.markSeen(index, at: now)

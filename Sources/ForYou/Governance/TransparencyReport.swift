@@ -61,7 +61,10 @@ extension Recommender {
             p("source.trending", f.trendingWeight, "Items gaining engagement now (half-life \(f.trendingHalfLifeMilliseconds / Timestamp.hour) h)."),
             p("source.learned_model", f.learnedWeight, "The trained model's ranking from your recent positive items, once a model is trained."),
             p("ranking.affinity", f.affinityWeight, "Your learned affinity to an item's topics and creator (recent events count most)."),
-            p("ranking.topic_preference", "more ×1.5, less ×0.3", "Topics you asked to see more or less of."),
+            p(
+                "ranking.topic_preference",
+                "more ×\(EngineState.topicMultipliers[.more]!), less ×\(EngineState.topicMultipliers[.less]!)",
+                "The score of an item in a topic you asked to see more or less of is multiplied by this."),
             p("diversity.tag_repeat_penalty", f.tagRepeatPenalty, "Each earlier item of the same topic in a feed multiplies the score by this."),
             p("diversity.creator_spacing", "never two in a row", "Two consecutive items never come from the same creator."),
             p("exploration.share", f.explorationShare, "Share of each feed given to fresh items (published within \(f.freshWindowMilliseconds / Timestamp.hour) h) with the least exposure."),

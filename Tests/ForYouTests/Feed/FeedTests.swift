@@ -122,3 +122,23 @@ struct FeedTests {
         #expect(error?.code == .invalidID)
     }
 }
+
+struct DominantCreatorTests {
+    /// When one creator's items fill the top of the ranking, the feed still fills up (alternating with
+    /// other creators' items) instead of ending early: two items in a row never share a creator.
+    @Test func aCreatorWithManyLikedItemsDoesNotEndTheFeedEarly() async throws {
+        let clock = ManualClock()
+        let engine = try await Recommender.open(store: MemoryStore(), clock: clock)
+        let published = clock.now().advanced(byMilliseconds: -Timestamp.day).rfc3339
+        var items = (0..<150).map { ItemInput(id: "big-\($0)", creator: "big", tags: ["x"], durationMilliseconds: 10_000, publishedAt: published) }
+        items += (0..<20).map { ItemInput(id: "small-\($0)", creator: "s\($0)", tags: ["y"], durationMilliseconds: 10_000, publishedAt: published) }
+        _ = try await engine.upsertItems(items)
+        _ = try await engine.ingest((0..<10).map { EventInput(id: "l\($0)", user: "fan", item: "big-\($0)", type: "like") })
+        for _ in 0..<3 {
+            let feed = try await engine.feed(for: "fan", count: 10)
+            #expect(feed.entries.count == 10)
+            let creators = feed.entries.map { $0.item.rawValue.hasPrefix("big") ? "big" : $0.item.rawValue }
+            #expect(zip(creators, creators.dropFirst()).allSatisfy { $0 != $1 })
+        }
+    }
+}

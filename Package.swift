@@ -45,6 +45,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The feed page and the operator console: plain HTML, CSS and JavaScript, no build step.
+            resources: [.copy("Web")],
             swiftSettings: swiftSettings
         ),
         // Shipped test support: the store contract checks, a manual clock, small worlds.

@@ -5,7 +5,9 @@
 //
 //   PUT    /v1/items                    ingest    upsert a batch of items               → {"upserted":N}
 //   POST   /v1/events                   ingest    ingest up to 1000 events              → {"accepted","duplicates","rejected"}
-//   GET    /v1/users/{user}/feed        serve     ?count=1...100 &personalized=false &offset=N
+//   GET    /v1/users/{user}/feed        serve     ?count=1...100 &personalized=false &offset=N (&preview=true: admin,
+//                                                 computed but not recorded as served)
+//   GET    /v1/users/{user}/profile     serve     what the engine believes about the user (top tags, creators)
 //   GET    /v1/users/{user}/controls    serve     the user's topics, keyword filters, non-profiled setting
 //   PUT    /v1/users/{user}/controls    serve     replace them
 //   POST   /v1/users/{user}/reset       serve     "reset my feed": forget the learned profile
@@ -17,6 +19,8 @@
 //   GET    /v1/audit                    overseer  ?limit=N: chain verification and the latest entries
 //   GET    /v1/transparency             anyone    the main ranking parameters, from the live configuration
 //   GET    /healthz, /metrics           anyone    liveness and sizes; Prometheus text format
+//   GET    /, /console, /web/{file}     anyone    the feed page and the operator console (they call the API
+//                                                 with the key the visitor gives them)
 //
 // Keys travel as `Authorization: Bearer fy_…` (or `X-API-Key`). While no key exists in the data folder,
 // every route is open (development mode, announced at start); once one exists, every /v1 route but
@@ -34,7 +38,9 @@ public enum ForYouAPI {
     public static let maximumBodyBytes = 4 * 1024 * 1024
 
     /// The router with every route and middleware, for tests (`app.test(.router)`) and the server.
-    public static func makeRouter(engine: Recommender, metrics: HTTPMetrics = HTTPMetrics()) -> Router<BasicRequestContext> {
+    public static func makeRouter(
+        engine: Recommender, metrics: HTTPMetrics = HTTPMetrics(), web: WebPages = WebPages()
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ForYouErrorMiddleware())
@@ -51,6 +57,9 @@ public enum ForYouAPI {
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render(engine.statistics))))
         }
         router.get("/v1/transparency") { _, _ in engine.transparencyReport() }
+        router.get("/") { _, _ in try web.response(for: "index.html") }
+        router.get("/console") { _, _ in try web.response(for: "console.html") }
+        router.get("/web/{file}") { _, context in try web.response(for: try context.parameters.require("file")) }
         router.put("/v1/items") { request, _ in
             _ = try access.check(request, .ingest)
             let body = try await decode(ItemBatchRequest.self, from: request, limit: engine.configuration.maximumItemBatch)
@@ -71,7 +80,15 @@ public enum ForYouAPI {
             let count = try integer(query["count"].map(String.init), name: "count", default: 10, rule: "an integer in 1...\(Recommender.maximumFeedCount)")
             let offset = try integer(query["offset"].map(String.init), name: "offset", default: 0, rule: "an integer in 0...10000")
             let personalized = try boolean(query["personalized"].map(String.init), name: "personalized", default: true)
-            return FeedResponse(try await engine.feed(for: user, count: count, personalized: personalized, offset: offset))
+            let preview = try boolean(query["preview"].map(String.init), name: "preview", default: false)
+            if preview { _ = try access.check(request, .admin) }
+            let feed = try await engine.feed(for: user, count: count, personalized: personalized, offset: offset, record: !preview)
+            return FeedResponse(feed, items: engine.item)
+        }
+        router.get("/v1/users/{user}/profile") { request, context in
+            _ = try access.check(request, .serve)
+            let user = try userParameter(context)
+            return ProfileResponse(user: user, try engine.profile(of: user))
         }
         router.get("/v1/users/{user}/controls") { request, context in
             _ = try access.check(request, .serve)
@@ -141,7 +158,8 @@ public enum ForYouAPI {
 
     /// The routes and the methods each accepts.
     static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
-        ("/healthz", [.get]), ("/metrics", [.get]), ("/v1/transparency", [.get]), ("/v1/items", [.put]), ("/v1/events", [.post]),
+        ("/healthz", [.get]), ("/metrics", [.get]), ("/v1/transparency", [.get]), ("/", [.get]), ("/console", [.get]), ("/web/{file}", [.get]),
+        ("/v1/users/{user}/profile", [.get]), ("/v1/items", [.put]), ("/v1/events", [.post]),
         ("/v1/users/{user}/feed", [.get]), ("/v1/users/{user}/controls", [.get, .put]), ("/v1/users/{user}/reset", [.post]),
         ("/v1/users/{user}/export", [.get]), ("/v1/users/{user}", [.delete]), ("/v1/models/train", [.post]),
         ("/v1/models/package", [.put]), ("/v1/models/current", [.get]), ("/v1/audit", [.get]),
@@ -221,10 +239,11 @@ public enum ForYouAPI {
     /// The application serving the API on `host:port`.
     /// - Parameter onReady: called once the server accepts connections, with the bound port.
     public static func makeApplication(
-        engine: Recommender, host: String, port: Int, logger: Logger, onReady: @escaping @Sendable (Int) async -> Void = { _ in }
+        engine: Recommender, host: String, port: Int, logger: Logger, web: WebPages = WebPages(),
+        onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(engine: engine),
+            router: makeRouter(engine: engine, web: web),
             configuration: .init(address: .hostname(host, port: port), serverName: "foryou"),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -139,6 +139,11 @@ struct FeedResponse: Codable, Sendable {
         var source: String
         /// The strongest signals of the score.
         var signals: [Signal]
+        /// The item's metadata, for clients that render cards.
+        var creator: String?
+        var tags: [String]?
+        var durationMs: Int64?
+        enum CodingKeys: String, CodingKey { case item, score, reason, source, signals, creator, tags, durationMs = "duration_ms" }
     }
     struct Signal: Codable, Sendable {
         var name: String
@@ -150,14 +155,16 @@ struct FeedResponse: Codable, Sendable {
     var items: [Entry]
     enum CodingKeys: String, CodingKey { case user, modelVersion = "model_version", personalized, items }
 
-    init(_ feed: Feed) {
+    init(_ feed: Feed, items lookup: (String) -> Item? = { _ in nil }) {
         user = feed.user.rawValue
         modelVersion = feed.modelVersion
         personalized = feed.personalized
         items = feed.entries.map {
-            Entry(
+            let item = lookup($0.item.rawValue)
+            return Entry(
                 item: $0.item.rawValue, score: $0.score, reason: $0.reason.sentence, source: $0.reason.source,
-                signals: $0.signals.map { Signal(name: $0.name, value: $0.value) })
+                signals: $0.signals.map { Signal(name: $0.name, value: $0.value) }, creator: item?.creator.rawValue, tags: item?.tags,
+                durationMs: item?.durationMilliseconds)
         }
     }
 }
@@ -240,6 +247,38 @@ struct ControlsBody: Codable, Sendable {
     }
 }
 
+/// `GET /v1/users/{user}/profile` answer: what the engine believes about the user now.
+struct ProfileResponse: Codable, Sendable {
+    struct Weight: Codable, Sendable {
+        var name: String
+        var weight: Float
+    }
+    var user: String
+    var tags: [Weight]
+    var creators: [Weight]
+    var followedCreators: [String]
+    var notInterestedItems: [String]
+    var notInterestedCreators: [String]
+    var recentPositives: Int
+    var controls: ControlsBody
+    enum CodingKeys: String, CodingKey {
+        case user, tags, creators, controls
+        case followedCreators = "followed_creators", notInterestedItems = "not_interested_items"
+        case notInterestedCreators = "not_interested_creators", recentPositives = "recent_positives"
+    }
+
+    init(user: String, _ profile: Recommender.UserProfile, limit: Int = 10) {
+        self.user = user
+        tags = profile.tagAffinities.prefix(limit).map { Weight(name: $0.tag, weight: $0.weight) }
+        creators = profile.creatorAffinities.prefix(limit).map { Weight(name: $0.creator.rawValue, weight: $0.weight) }
+        followedCreators = profile.followedCreators.map(\.rawValue)
+        notInterestedItems = profile.notInterestedItems.map(\.rawValue)
+        notInterestedCreators = profile.notInterestedCreators.map(\.rawValue)
+        recentPositives = profile.recentPositives
+        controls = ControlsBody(profile.controls)
+    }
+}
+
 /// `POST /v1/users/{user}/reset` answer.
 struct ResetResponse: Codable, Sendable {
     var user: String
@@ -319,6 +358,7 @@ struct AuditResponse: Codable, Sendable {
 extension EventBatchResponse: ResponseEncodable {}
 extension ControlsBody: ResponseEncodable {}
 extension ResetResponse: ResponseEncodable {}
+extension ProfileResponse: ResponseEncodable {}
 extension ExportResponse: ResponseEncodable {}
 extension AuditResponse: ResponseEncodable {}
 extension TransparencyReport: ResponseEncodable {}

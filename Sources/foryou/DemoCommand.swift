@@ -3,6 +3,7 @@
 import ArgumentParser
 import ForYou
 import ForYouSQLite
+import ForYouServer
 import Foundation
 
 /// `foryou demo`: a generated short-video world, loaded and served, with ready-to-run curl examples.
@@ -23,6 +24,15 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The seed of the generated world.")
     var seed: UInt64 = 42
 
+    @Option(help: "The world's size: demo (400 creators, 6,000 items, 1,500 users) or small (40, 400, 100; loads in seconds).")
+    var size = "demo"
+
+    func validate() throws {
+        guard ["demo", "small"].contains(size) else { throw ValidationError("--size must be demo or small, got \(size)") }
+    }
+
+    var worldSize: DemoWorld.Size { size == "small" ? .small : .demo }
+
     @Option(help: "Write the world's positive engagements (views of at least half the video, likes, shares, comments, follows) as a user,item,timestamp CSV for `foryou eval`, and exit without serving.")
     var exportInteractions: String?
 
@@ -30,7 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let path = exportInteractions {
-            let world = DemoWorld.generate(seed: seed, now: SystemWallClock().now())
+            let world = DemoWorld.generate(seed: seed, size: worldSize, now: SystemWallClock().now())
             try world.positiveInteractionsCSV().write(toFile: path, atomically: true, encoding: .utf8)
             printError("wrote \(path)")
             return
@@ -38,7 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await reportingErrors {
             let store = try SQLiteStore(directory: data)
             let engine = try await Recommender.open(store: store)
-            let world = DemoWorld.generate(seed: seed, now: SystemWallClock().now())
+            let world = DemoWorld.generate(seed: seed, size: worldSize, now: SystemWallClock().now())
             if engine.sizes.items == 0 {
                 printError("Loading the demo world (seed \(seed)) into \(data)/ ...")
                 let started = ContinuousClock.now
@@ -54,7 +64,8 @@ struct DemoCommand: AsyncParsableCommand {
             }
             let admin = try await engine.createAPIKey(name: "demo-admin", role: .admin, actor: "demo").key
             let overseer = try await engine.createAPIKey(name: "demo-overseer", role: .overseer, actor: "demo").key
-            try await server.run(engine: engine, dataFolder: data) { port in
+            let viewers = world.users.prefix(8).map { (id: $0.id, description: "likes " + $0.favouriteTags.joined(separator: ", ")) }
+            try await server.run(engine: engine, dataFolder: data, web: WebPages(viewers: viewers)) { port in
                 print(Self.examples(port: port, user: user, admin: admin, overseer: overseer))
                 flushStandardOutput()
             }
@@ -65,7 +76,12 @@ struct DemoCommand: AsyncParsableCommand {
         let base = "http://127.0.0.1:\(port)"
         return """
 
-            ForYou demo is running. Try, in another terminal:
+            ForYou demo is running.
+
+              The feed page (watch, like, swipe; see what ForYou learns):  \(base)/#key=\(admin)
+              The operator console (live figures, models, audit log):    \(base)/console#key=\(admin)
+
+            Or try, in another terminal:
 
               # API keys for this run: an admin key (every route) and an overseer key (audit, provenance,
               # transparency; no personal data). Every request below carries the admin key.

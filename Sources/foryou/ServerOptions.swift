@@ -26,7 +26,9 @@ struct ServerOptions: ParsableArguments {
 
     /// Runs the API until SIGTERM or SIGINT.
     /// - Parameter ready: called with the bound port once the server accepts connections.
-    func run(engine: Recommender, dataFolder: String, ready: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    func run(
+        engine: Recommender, dataFolder: String, web: WebPages = WebPages(), ready: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         let logger = {
             var logger = Logger(label: "foryou")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
@@ -34,7 +36,7 @@ struct ServerOptions: ParsableArguments {
         }()
         let host = self.host
         if let problem = engine.modelLoadProblem { logger.warning("\(problem)") }
-        let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger) { port in
+        let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web) { port in
             let sizes = engine.sizes
             logger.notice(
                 "foryou ready: listening on http://\(host):\(port) (data folder \(dataFolder), jurisdiction \(engine.configuration.jurisdiction), \(engine.requiresAuthentication ? "API keys required" : "OPEN: no API key exists, create one with `foryou keys create`"), \(sizes.items) items, \(sizes.users) users, model \(engine.currentModel?.version ?? Recommender.modelVersion))")

@@ -83,7 +83,7 @@ public enum ForYouAPI {
             let preview = try boolean(query["preview"].map(String.init), name: "preview", default: false)
             if preview { _ = try access.check(request, .admin) }
             let feed = try await engine.feed(for: user, count: count, personalized: personalized, offset: offset, record: !preview)
-            return FeedResponse(feed, items: engine.item)
+            return FeedResponse(feed, items: engine.items(of: feed))
         }
         router.get("/v1/users/{user}/profile") { request, context in
             _ = try access.check(request, .serve)

@@ -155,15 +155,15 @@ struct FeedResponse: Codable, Sendable {
     var items: [Entry]
     enum CodingKeys: String, CodingKey { case user, modelVersion = "model_version", personalized, items }
 
-    init(_ feed: Feed, items lookup: (String) -> Item? = { _ in nil }) {
+    init(_ feed: Feed, items catalogued: [Item?] = []) {
         user = feed.user.rawValue
         modelVersion = feed.modelVersion
         personalized = feed.personalized
-        items = feed.entries.map {
-            let item = lookup($0.item.rawValue)
+        items = feed.entries.enumerated().map { index, entry in
+            let item = index < catalogued.count ? catalogued[index] : nil
             return Entry(
-                item: $0.item.rawValue, score: $0.score, reason: $0.reason.sentence, source: $0.reason.source,
-                signals: $0.signals.map { Signal(name: $0.name, value: $0.value) }, creator: item?.creator.rawValue, tags: item?.tags,
+                item: entry.item.rawValue, score: entry.score, reason: entry.reason.sentence, source: entry.reason.source,
+                signals: entry.signals.map { Signal(name: $0.name, value: $0.value) }, creator: item?.creator.rawValue, tags: item?.tags,
                 durationMs: item?.durationMilliseconds)
         }
     }

@@ -137,9 +137,9 @@ public final class Recommender: Sendable {
     /// Counts since the engine opened.
     public var statistics: Statistics { counters.withLock { $0 } }
 
-    /// A catalogued item, or `nil`.
-    public func item(_ id: String) -> Item? {
-        state.withLock { $0.item(ItemID(trusted: id)) }
+    /// The catalogued items of a feed, in its order (one lock for all of them).
+    public func items(of feed: Feed) -> [Item?] {
+        state.withLock { state in feed.entries.map { state.item($0.item) } }
     }
 
     /// How many items, users and creators the engine knows.

@@ -16,6 +16,7 @@
 //   POST   /v1/models/train             admin     ?from_scratch=true: local data alone  → the model
 //   PUT    /v1/models/package           admin     install a signed algorithm package    → the model, or a refusal
 //   GET    /v1/models/current           overseer  the serving model with provenance and license
+//   GET    /v1/models                   overseer  every stored model, newest first, checked as a restart would
 //   GET    /v1/audit                    overseer  ?limit=N: chain verification and the latest entries
 //   GET    /v1/transparency             anyone    the main ranking parameters, from the live configuration
 //   GET    /healthz, /metrics           anyone    liveness and sizes; Prometheus text format
@@ -143,6 +144,10 @@ public enum ForYouAPI {
             }
             return ModelResponse(info)
         }
+        router.get("/v1/models") { request, _ in
+            _ = try access.check(request, .overseer)
+            return ModelListResponse(try await engine.storedModels())
+        }
         router.get("/v1/audit") { request, _ in
             _ = try access.check(request, .overseer)
             let limit = try integer(request.uri.queryParameters["limit"].map(String.init), name: "limit", default: 100, rule: "an integer in 1...10000")
@@ -162,7 +167,7 @@ public enum ForYouAPI {
         ("/v1/users/{user}/profile", [.get]), ("/v1/items", [.put]), ("/v1/events", [.post]),
         ("/v1/users/{user}/feed", [.get]), ("/v1/users/{user}/controls", [.get, .put]), ("/v1/users/{user}/reset", [.post]),
         ("/v1/users/{user}/export", [.get]), ("/v1/users/{user}", [.delete]), ("/v1/models/train", [.post]),
-        ("/v1/models/package", [.put]), ("/v1/models/current", [.get]), ("/v1/audit", [.get]),
+        ("/v1/models/package", [.put]), ("/v1/models/current", [.get]), ("/v1/models", [.get]), ("/v1/audit", [.get]),
     ]
 
     /// Answers a known path with the wrong method with 405 `method_not_allowed` (naming the right ones)

@@ -210,6 +210,32 @@ struct ModelResponse: Codable, Sendable {
     }
 }
 
+/// `GET /v1/models` answer: the stored models, newest first.
+struct ModelListResponse: Codable, Sendable {
+    struct Model: Codable, Sendable {
+        var modelVersion: String
+        var trainedAt: String?
+        var packageID: String?
+        var state: String
+        var refusal: String?
+        var provenance: Provenance?
+        var license: License?
+        enum CodingKeys: String, CodingKey {
+            case state, refusal, provenance, license
+            case modelVersion = "model_version", trainedAt = "trained_at", packageID = "package_id"
+        }
+    }
+    var models: [Model]
+
+    init(_ models: [Recommender.StoredModel]) {
+        self.models = models.map {
+            Model(
+                modelVersion: $0.version, trainedAt: $0.trainedAt?.rfc3339, packageID: $0.packageID, state: $0.state, refusal: $0.refusal,
+                provenance: $0.provenance, license: $0.license)
+        }
+    }
+}
+
 /// `GET /healthz` answer.
 struct HealthResponse: Codable, Sendable {
     var status: String
@@ -367,3 +393,4 @@ extension FeedResponse: ResponseEncodable {}
 extension ErasureResponse: ResponseEncodable {}
 extension HealthResponse: ResponseEncodable {}
 extension ModelResponse: ResponseEncodable {}
+extension ModelListResponse: ResponseEncodable {}

@@ -33,6 +33,7 @@ struct GovernanceRouteTests {
                 ("/v1/users/u1/controls", .put, #"{"topics":{"t1":"more"}}"#, [.serve]),
                 ("/v1/users/u1/export", .get, nil, []),
                 ("/v1/models/current", .get, nil, [.overseer]),
+                ("/v1/models", .get, nil, [.overseer]),
                 ("/v1/audit", .get, nil, [.overseer]),
             ]
             for (path, method, body, allowed) in table {
@@ -69,6 +70,8 @@ struct GovernanceRouteTests {
             #expect(transparency.jurisdiction == "local" && transparency.modelVersion == Recommender.modelVersion)
             #expect(transparency.parameters.contains { $0.name == "signal.like" && $0.value == "4.0" })
             #expect(transparency.nonProfiledOption.contains("personalized=false"))
+            let models = try await client.send(.get, "/v1/models", key: overseer)
+            #expect(try models.decoded(ModelListResponse.self).models.isEmpty)
         }
     }
 

@@ -196,6 +196,41 @@ extension Recommender {
             exportedAt: clock.now())
     }
 
+    // MARK: - Stored models
+
+    /// A stored model file, as an overseer sees it.
+    public struct StoredModel: Sendable {
+        /// The `model_version` it serves under (or would).
+        public var version: String
+        public var trainedAt: Timestamp?
+        public var packageID: String?
+        public var provenance: Provenance?
+        public var license: License?
+        /// `serving`, `ready` (would load), or `refused` (it would not load now; see ``refusal``).
+        public var state: String
+        /// Why it would not load now (its error code and message).
+        public var refusal: String?
+    }
+
+    /// The stored models, newest first, each checked now as a restart would check it. Reads no user data.
+    public func storedModels() async throws -> [StoredModel] {
+        let serving = learned.withLock { $0 }?.version
+        return try await store.savedModels().map { bytes in
+            do {
+                let model = try servingModel(from: bytes)
+                return StoredModel(
+                    version: model.version, trainedAt: model.learned.trainedAt, packageID: model.licensedPackageID,
+                    provenance: model.manifest?.provenance, license: model.manifest?.license, state: model.version == serving ? "serving" : "ready")
+            } catch {
+                let package = try? AlgorithmPackage(encoded: bytes)
+                return StoredModel(
+                    version: package?.manifest.modelVersion ?? "unreadable", trainedAt: nil, packageID: package?.id,
+                    provenance: package?.manifest.provenance, license: package?.manifest.license, state: "refused",
+                    refusal: (error as? ForYouError).map { "\($0.code): \($0.message)" } ?? "\(error)")
+            }
+        }
+    }
+
     // MARK: - Algorithm packages
 
     /// Verifies a licensed algorithm package and, when it may serve here, stores it and swaps it in.

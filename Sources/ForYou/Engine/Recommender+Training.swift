@@ -152,20 +152,24 @@ extension Recommender {
             let all = InteractionSequences(items: items.map(\.rawValue), users: users.map(\.rawValue), sequences: sequences)
             let inner = LeaveLastOutSplit(all)
             var model = BlendModel(transitions: .init(), als: .init(), transitionsWeight: 0.5)
+            var validation: Double?
             if let (packageID, hyperparameters) = licensed {
                 progress("reusing the hyperparameters of licensed package \(packageID)")
                 model = hyperparameters.makeModel()
+                if inner.users.count >= 10 { validation = await OfflineEvaluation.validate(model, on: inner).ndcgAt10 }
             } else if inner.users.count >= 10 {
-                model = await OfflineEvaluation.selectDefaultModel(on: inner, progress: progress)
+                (model, validation) = await OfflineEvaluation.selectDefaultModelScored(on: inner, progress: progress)
             }
             await model.fit(sequences: sequences, itemCount: items.count)
             let trainedAt = clock.now()
             let learnedModel = LearnedModel(trainedAt: trainedAt, users: users.count, events: events, items: items, model: model)
-            let provenance = Provenance(
+            var provenance = Provenance(
                 origin: "local", jurisdiction: configuration.jurisdiction.rawValue, trainedAt: trainedAt.rfc3339, users: users.count,
                 events: events, items: items.count, firstEventAt: Timestamp(milliseconds: firstAt).rfc3339,
                 lastEventAt: Timestamp(milliseconds: lastAt).rfc3339, datasetSHA256: digest.finalize().hexString,
                 fromScratch: licensed == nil, hyperparametersFrom: licensed?.0)
+            provenance.validationNDCGAt10 = validation
+            provenance.validationUsers = validation == nil ? nil : inner.users.count
             let package = AlgorithmPackage(model: learnedModel, provenance: provenance, license: nil)
             let serving = ServingModel(learnedModel, manifest: package.manifest)
             // Stored and swapped under the write lock, so no erasure can slip between the check and the save.

@@ -57,6 +57,13 @@ public enum OfflineEvaluation {
     public static func selectDefaultModel(
         on split: LeaveLastOutSplit, threads: Int = 2, progress: (String) -> Void = { _ in }
     ) async -> BlendModel {
+        await selectDefaultModelScored(on: split, threads: threads, progress: progress).model
+    }
+
+    /// ``selectDefaultModel(on:threads:progress:)`` with the chosen model's validation NDCG@10.
+    static func selectDefaultModelScored(
+        on split: LeaveLastOutSplit, threads: Int = 2, progress: (String) -> Void = { _ in }
+    ) async -> (model: BlendModel, validationNDCGAt10: Double) {
         var alsConfiguration = ALSModel.Configuration()
         alsConfiguration.threads = threads
         var als = ALSModel(configuration: alsConfiguration)
@@ -113,7 +120,7 @@ public enum OfflineEvaluation {
         var chosen = BlendModel(
             transitions: transitionCandidates[best / weights.count], als: alsConfiguration, transitionsWeight: weights[best % weights.count])
         chosen.als = ALSModel(configuration: alsConfiguration)
-        return chosen
+        return (chosen, gains[best] / users)
     }
 
     /// NDCG@10 of one target given full scores (history items excluded, ties by lower index).

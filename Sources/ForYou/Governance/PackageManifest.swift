@@ -70,6 +70,10 @@ public struct Provenance: Sendable, Equatable, Codable {
     public var fromScratch: Bool
     /// The package whose hyperparameters were reused, when it was not trained from scratch.
     public var hyperparametersFrom: String?
+    /// NDCG@10 of the chosen hyperparameters on an inner validation split of the training data (each
+    /// user's last item held out), and how many users that split had; absent when there were too few.
+    public var validationNDCGAt10: Double?
+    public var validationUsers: Int?
 
     public init(
         origin: String, jurisdiction: String, trainedAt: String, users: Int, events: Int, items: Int, firstEventAt: String? = nil,
@@ -96,6 +100,8 @@ public struct Provenance: Sendable, Equatable, Codable {
         case datasetSHA256 = "dataset_sha256"
         case fromScratch = "from_scratch"
         case hyperparametersFrom = "hyperparameters_from"
+        case validationNDCGAt10 = "validation_ndcg_at_10"
+        case validationUsers = "validation_users"
     }
 }
 

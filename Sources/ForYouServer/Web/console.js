@@ -130,10 +130,31 @@ async function loadModel() {
       ["trained on", `${model.events} positive events of ${model.users} users, ${model.items} items`],
       ["origin", `${p.origin || "local"}${p.from_scratch ? ", from scratch on local data" : ""}${p.hyperparameters_from ? `, hyperparameters of package ${p.hyperparameters_from}` : ""}`],
       ["jurisdiction of the data", p.jurisdiction], ["dataset SHA-256", p.dataset_sha256],
+      ["validation NDCG@10", p.validation_ndcg_at_10 === undefined || p.validation_ndcg_at_10 === null ? "– (too few users to hold out)" : `${p.validation_ndcg_at_10.toFixed(4)} on ${p.validation_users} users (last item held out)`],
       ["license", license ? `${license.licensee} from ${license.licensor}, ${license.jurisdictions.join(", ")}, until ${license.not_after}` : "none (trained here)"],
     ]));
   } catch (error) {
     $("model").replaceChildren(ForYou.element("p", { class: "hint", text: error.status === 404 ? "No model trained yet: feeds use the rules (rules-v1)." : error.message }));
+  }
+}
+
+async function loadModels() {
+  try {
+    const list = await ForYou.call("GET", "/v1/models");
+    const rows = list.models.map((m) => {
+      const p = m.provenance || {};
+      const license = m.license ? `${m.license.licensee}, ${m.license.jurisdictions.join(", ")}, until ${m.license.not_after}` : "local";
+      const ndcg = p.validation_ndcg_at_10 === undefined || p.validation_ndcg_at_10 === null ? "–" : p.validation_ndcg_at_10.toFixed(4);
+      return ForYou.element("tr", { "data-state": m.state },
+        ForYou.element("td", { text: m.model_version }), ForYou.element("td", { class: m.state === "refused" ? "bad" : (m.state === "serving" ? "ok" : ""), text: m.state }),
+        ForYou.element("td", { text: p.origin || "local" }), ForYou.element("td", { text: m.trained_at || "–" }), ForYou.element("td", { text: ndcg }),
+        ForYou.element("td", { text: license }), ForYou.element("td", { text: m.refusal || "" }));
+    });
+    $("models").replaceChildren(rows.length ? ForYou.element("table", {},
+      ForYou.element("thead", {}, ForYou.element("tr", {}, ...["model", "state", "origin", "trained at", "validation NDCG@10", "license", "refusal"].map((h) => ForYou.element("th", { text: h })))),
+      ForYou.element("tbody", {}, ...rows)) : ForYou.element("p", { class: "hint", text: "No stored model." }));
+  } catch (error) {
+    $("models").replaceChildren(ForYou.element("p", { class: "hint", text: error.message }));
   }
 }
 
@@ -190,6 +211,7 @@ $("key-form").addEventListener("submit", (event) => {
   ForYou.setKey($("key-input").value);
   $("key-input").value = "";
   loadModel();
+  loadModels();
   loadOversight();
 });
 $("lookup-form").addEventListener("submit", (event) => {
@@ -202,5 +224,6 @@ ForYou.key();
 poll();
 setInterval(poll, 1000);
 loadModel();
+loadModels();
 loadOversight();
-setInterval(() => { loadModel(); loadOversight(); }, 10000);
+setInterval(() => { loadModel(); loadModels(); loadOversight(); }, 10000);

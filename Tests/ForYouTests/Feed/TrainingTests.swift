@@ -30,6 +30,10 @@ struct TrainingTests {
         let info = try await engine.train()
         #expect(info.version.hasPrefix("blend-"))
         #expect(info.users > 50 && info.items == world.items.count)
+        // The chosen hyperparameters' score on the inner validation split is part of the provenance.
+        let validation = try #require(info.provenance?.validationNDCGAt10)
+        #expect(validation > 0 && validation < 1)
+        #expect((10...info.users).contains(info.provenance?.validationUsers ?? 0))
 
         var sources = Set<String>()
         for user in world.users.prefix(20) {

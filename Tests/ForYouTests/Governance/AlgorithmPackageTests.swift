@@ -68,6 +68,10 @@ struct AlgorithmPackageTests {
         let reopened = try await Recommender.open(store: fixture.world.store, configuration: fixture.engine.configuration, clock: fixture.clock)
         #expect(reopened.currentModel?.version == local.version)
         #expect(reopened.modelLoadProblem?.contains("expired") == true)
+        let stored = try await reopened.storedModels()
+        #expect(stored.first?.state == "refused" && stored.first?.refusal?.hasPrefix("license_expired") == true)
+        #expect(stored.first?.license?.licensee == "EU Operator")
+        #expect(stored.dropFirst().first?.state == "serving" && stored.dropFirst().first?.version == local.version)
     }
 
     /// Independent operation: the licensee retrains on local data alone, or reuses the licensed

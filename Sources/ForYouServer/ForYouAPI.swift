@@ -18,6 +18,9 @@
 //   GET    /v1/models/current           overseer  the serving model with provenance and license
 //   GET    /v1/models                   overseer  every stored model, newest first, checked as a restart would
 //   GET    /v1/audit                    overseer  ?limit=N: chain verification and the latest entries
+//   GET    /v1/keys                     admin     the API keys (ids, names, roles; never the keys)
+//   POST   /v1/keys                     admin     {"name","role"}: a new key, shown once      → 201
+//   DELETE /v1/keys/{id}                admin     revoke a key at once
 //   GET    /v1/transparency             anyone    the main ranking parameters, from the live configuration
 //   GET    /healthz, /metrics           anyone    liveness and sizes; Prometheus text format
 //   GET    /, /console, /web/{file}     anyone    the feed page and the operator console (they call the API
@@ -148,6 +151,26 @@ public enum ForYouAPI {
             _ = try access.check(request, .overseer)
             return ModelListResponse(try await engine.storedModels())
         }
+        router.get("/v1/keys") { request, _ in
+            _ = try access.check(request, .admin)
+            return KeyListResponse(keys: try await engine.apiKeys().map { KeyResponse($0) })
+        }
+        router.post("/v1/keys") { request, context -> EditedResponse<KeyResponse> in
+            let actor = try access.check(request, .admin)
+            let body = try await decode(KeyRequest.self, from: request, limit: 1)
+            guard let role = APIRole(rawValue: body.role) else {
+                throw ForYouError(.invalidValue, "`role` must be one of \(APIRole.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let created = try await engine.createAPIKey(name: body.name, role: role, actor: actor)
+            context.logger.notice("API key \(created.record.id) (\(role.rawValue)) created by \(actor)")
+            return EditedResponse(status: .created, response: KeyResponse(created.record, key: created.key))
+        }
+        router.delete("/v1/keys/{id}") { request, context in
+            let actor = try access.check(request, .admin)
+            let id = try context.parameters.require("id")
+            try await engine.revokeAPIKey(id: id, actor: actor)
+            return KeyResponse(try await engine.apiKeys().first { $0.id == id }!)
+        }
         router.get("/v1/audit") { request, _ in
             _ = try access.check(request, .overseer)
             let limit = try integer(request.uri.queryParameters["limit"].map(String.init), name: "limit", default: 100, rule: "an integer in 1...10000")
@@ -167,7 +190,7 @@ public enum ForYouAPI {
         ("/v1/users/{user}/profile", [.get]), ("/v1/items", [.put]), ("/v1/events", [.post]),
         ("/v1/users/{user}/feed", [.get]), ("/v1/users/{user}/controls", [.get, .put]), ("/v1/users/{user}/reset", [.post]),
         ("/v1/users/{user}/export", [.get]), ("/v1/users/{user}", [.delete]), ("/v1/models/train", [.post]),
-        ("/v1/models/package", [.put]), ("/v1/models/current", [.get]), ("/v1/models", [.get]), ("/v1/audit", [.get]),
+        ("/v1/models/package", [.put]), ("/v1/models/current", [.get]), ("/v1/models", [.get]), ("/v1/keys", [.get, .post]), ("/v1/keys/{id}", [.delete]), ("/v1/audit", [.get]),
     ]
 
     /// Answers a known path with the wrong method with 405 `method_not_allowed` (naming the right ones)

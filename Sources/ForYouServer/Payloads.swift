@@ -210,6 +210,38 @@ struct ModelResponse: Codable, Sendable {
     }
 }
 
+/// `POST /v1/keys` body.
+struct KeyRequest: Codable, Sendable {
+    var name: String
+    var role: String
+}
+
+/// A key record (never the key itself, except once in the answer to its creation).
+struct KeyResponse: Codable, Sendable {
+    var id: String
+    var name: String
+    var role: String
+    var createdAt: String
+    var revokedAt: String?
+    /// The key text: present only in the answer to `POST /v1/keys`; it is never shown again.
+    var key: String?
+    enum CodingKeys: String, CodingKey { case id, name, role, key, createdAt = "created_at", revokedAt = "revoked_at" }
+
+    init(_ record: APIKeyRecord, key: String? = nil) {
+        id = record.id
+        name = record.name
+        role = record.role.rawValue
+        createdAt = record.createdAt.rfc3339
+        revokedAt = record.revokedAt?.rfc3339
+        self.key = key
+    }
+}
+
+/// `GET /v1/keys` answer.
+struct KeyListResponse: Codable, Sendable {
+    var keys: [KeyResponse]
+}
+
 /// `GET /v1/models` answer: the stored models, newest first.
 struct ModelListResponse: Codable, Sendable {
     struct Model: Codable, Sendable {
@@ -394,3 +426,5 @@ extension ErasureResponse: ResponseEncodable {}
 extension HealthResponse: ResponseEncodable {}
 extension ModelResponse: ResponseEncodable {}
 extension ModelListResponse: ResponseEncodable {}
+extension KeyResponse: ResponseEncodable {}
+extension KeyListResponse: ResponseEncodable {}

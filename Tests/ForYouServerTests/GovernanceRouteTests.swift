@@ -124,3 +124,35 @@ struct GovernanceRouteTests {
         }
     }
 }
+
+struct KeyRouteTests {
+    @Test func anAdminManagesKeysOverHTTPAndARevokedKeyStopsAtOnce() async throws {
+        let fixture = try await APIFixture()
+        let admin = try await fixture.engine.createAPIKey(name: "root", role: .admin).key
+        try await fixture.app.test(.router) { client in
+            let created = try await client.send(.post, "/v1/keys", json: #"{"name":"dsa-office","role":"overseer"}"#, key: admin)
+            #expect(created.status == .created)
+            let record = try created.decoded(KeyResponse.self)
+            let key = try #require(record.key)
+            #expect(record.role == "overseer" && key.hasPrefix("fy_\(record.id)_"))
+            let audit = try await client.send(.get, "/v1/audit", key: key)
+            #expect(audit.status == .ok)
+
+            let list = try await client.send(.get, "/v1/keys", key: admin).decoded(KeyListResponse.self)
+            #expect(list.keys.map(\.name) == ["root", "dsa-office"] && list.keys.allSatisfy { $0.key == nil })
+            #expect(!(try await client.send(.get, "/v1/keys", key: admin)).text.contains(key))
+
+            let revoked = try await client.send(.delete, "/v1/keys/\(record.id)", key: admin)
+            #expect(try revoked.decoded(KeyResponse.self).revokedAt != nil)
+            let after = try await client.send(.get, "/v1/audit", key: key)
+            #expect(after.status == .unauthorized)
+            let unknown = try await client.send(.delete, "/v1/keys/nope", key: admin)
+            #expect(unknown.status == .notFound)
+            let badRole = try await client.send(.post, "/v1/keys", json: #"{"name":"x","role":"root"}"#, key: admin)
+            #expect(badRole.status == .badRequest)
+            #expect(try badRole.error().message.contains("`role` must be one of"))
+            let byOverseer = try await client.send(.post, "/v1/keys", json: #"{"name":"y","role":"admin"}"#, key: key)
+            #expect(byOverseer.status == .unauthorized)
+        }
+    }
+}

@@ -115,16 +115,23 @@ extension SQLiteStore {
     }
 }
 
-/// Appends bytes to a file and fsyncs it before returning.
+/// Appends bytes to a file and fsyncs it before returning. On any failure the file is cut back to its
+/// length before the call, so a failed append leaves no fragment for the next line to be glued onto.
 private func appendDurably(_ bytes: [UInt8], to path: String) throws {
     let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { throw ForYouError(.unavailable, "cannot open the audit log \(path) (errno \(errno))") }
     defer { close(descriptor) }
+    let before = lseek(descriptor, 0, SEEK_END)
+    func fail(_ what: String) -> ForYouError {
+        let code = errno
+        if before >= 0 { _ = ftruncate(descriptor, before) }
+        return ForYouError(.unavailable, "cannot \(what) the audit log \(path) (errno \(code)); nothing was recorded")
+    }
     var written = 0
     while written < bytes.count {
         let result = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard result > 0 else { throw ForYouError(.unavailable, "cannot write the audit log \(path) (errno \(errno)); nothing was recorded") }
+        guard result > 0 else { throw fail("write") }
         written += result
     }
-    guard fsync(descriptor) == 0 else { throw ForYouError(.unavailable, "cannot sync the audit log \(path) (errno \(errno))") }
+    guard fsync(descriptor) == 0 else { throw fail("sync") }
 }

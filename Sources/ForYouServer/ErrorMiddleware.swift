@@ -27,7 +27,9 @@ struct ForYouErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 throw ForYouError(code, error.body ?? error.status.reasonPhrase)
             }
         } catch is NIOTooManyBytesError {
-            throw ForYouError(.payloadTooLarge, "the request body must be at most \(ForYouAPI.maximumBodyBytes) bytes")
+            throw ForYouError(
+                .payloadTooLarge,
+                "the request body must be at most \(ForYouAPI.maximumBodyBytes) bytes (\(ForYouAPI.maximumBodyBytes * 16) for PUT /v1/models/package)")
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             throw ForYouError(.internal, "internal error")

@@ -23,6 +23,7 @@
 //   DELETE /v1/keys/{id}                admin     revoke a key at once
 //   GET    /v1/transparency             anyone    the main ranking parameters, from the live configuration
 //   GET    /healthz, /metrics           anyone    liveness and sizes; Prometheus text format
+//   GET    /openapi.json                anyone    the OpenAPI 3.1 document of every route (Web/openapi.json)
 //   GET    /, /console, /web/{file}     anyone    the feed page and the operator console (they call the API
 //                                                 with the key the visitor gives them)
 //
@@ -63,6 +64,7 @@ public enum ForYouAPI {
         router.get("/v1/transparency") { _, _ in engine.transparencyReport() }
         router.get("/") { _, _ in try web.response(for: "index.html") }
         router.get("/console") { _, _ in try web.response(for: "console.html") }
+        router.get("/openapi.json") { _, _ in try web.response(for: "openapi.json") }
         router.get("/web/{file}") { _, context in try web.response(for: try context.parameters.require("file")) }
         router.put("/v1/items") { request, _ in
             _ = try access.check(request, .ingest)
@@ -187,6 +189,7 @@ public enum ForYouAPI {
     /// The routes and the methods each accepts.
     static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
         ("/healthz", [.get]), ("/metrics", [.get]), ("/v1/transparency", [.get]), ("/", [.get]), ("/console", [.get]), ("/web/{file}", [.get]),
+        ("/openapi.json", [.get]),
         ("/v1/users/{user}/profile", [.get]), ("/v1/items", [.put]), ("/v1/events", [.post]),
         ("/v1/users/{user}/feed", [.get]), ("/v1/users/{user}/controls", [.get, .put]), ("/v1/users/{user}/reset", [.post]),
         ("/v1/users/{user}/export", [.get]), ("/v1/users/{user}", [.delete]), ("/v1/models/train", [.post]),
@@ -256,11 +259,25 @@ public enum ForYouAPI {
             return "`\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)` is required"
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             let where_ = path(context.codingPath)
-            return "`\(where_.isEmpty ? "body" : where_)` must be \(type is any Collection.Type ? "an array" : "of type \(type)")"
+            return "`\(where_.isEmpty ? "body" : where_)` must be \(jsonKind(of: type))"
         case .dataCorrupted:
             return "the request body is not valid JSON"
         @unknown default:
             return "the request body does not have the documented shape"
+        }
+    }
+
+    /// The JSON kind a Swift type decodes from, for error messages.
+    private static func jsonKind(of type: Any.Type) -> String {
+        let name = String(describing: type)
+        if name.hasPrefix("Array<") || name.hasPrefix("[") && !name.contains(":") { return "an array" }
+        if name.hasPrefix("Dictionary<") || name.hasPrefix("[") { return "an object" }
+        switch name {
+        case "String": return "a string"
+        case "Bool": return "true or false"
+        case "Int", "Int64", "Int32", "UInt64": return "an integer"
+        case "Double", "Float": return "a number"
+        default: return "a JSON object of the documented shape"
         }
     }
 

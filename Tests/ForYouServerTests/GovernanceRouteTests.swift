@@ -151,6 +151,10 @@ struct KeyRouteTests {
             let badRole = try await client.send(.post, "/v1/keys", json: #"{"name":"x","role":"root"}"#, key: admin)
             #expect(badRole.status == .badRequest)
             #expect(try badRole.error().message.contains("`role` must be one of"))
+            let wrongType = try await client.send(.post, "/v1/keys", json: #"{"name":5,"role":"admin"}"#, key: admin)
+            #expect(try wrongType.error().message == "`name` must be a string")
+            let topics = try await client.send(.put, "/v1/users/u1/controls", json: #"{"topics":[]}"#, key: admin)
+            #expect(try topics.error().message == "`topics` must be an object")
             let byOverseer = try await client.send(.post, "/v1/keys", json: #"{"name":"y","role":"admin"}"#, key: key)
             #expect(byOverseer.status == .unauthorized)
         }

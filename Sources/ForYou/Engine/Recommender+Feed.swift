@@ -40,8 +40,13 @@ extension Recommender {
             if record { try await recordServed(feed, at: now) }
             return feed
         }
-        // The trained model ranks outside the state lock, from the user's latest positive items.
-        let serving = learned.withLock { $0 }
+        // The trained model ranks outside the state lock, from the user's latest positive items. A
+        // licensed package whose license ended since it was installed stops serving now.
+        var serving = learned.withLock { $0 }
+        if let expired = serving, let end = expired.licenseEnd, now.milliseconds > end {
+            try await retire(expired)
+            serving = learned.withLock { $0 }
+        }
         var learnedItems: [(item: ItemID, score: Float)] = []
         var learnedAfter: ItemID?
         if let serving {
@@ -59,6 +64,26 @@ extension Recommender {
         let feed = Feed(user: userID, modelVersion: serving?.version ?? Self.modelVersion, entries: entries)
         if record { try await recordServed(feed, at: now) }
         return feed
+    }
+
+    /// Replaces a licensed package whose license has ended with the newest stored model that may still
+    /// serve (or the rules), and audits it. Runs once, whichever request notices first.
+    func retire(_ expired: ServingModel) async throws {
+        try await writes.withLock {
+            guard learned.withLock({ $0 === expired }) else { return }
+            var replacement: ServingModel?
+            for bytes in try await store.savedModels() {
+                if let model = try? servingModel(from: bytes) {
+                    replacement = model
+                    break
+                }
+            }
+            learned.withLock { $0 = replacement }
+            var details = expired.auditDetails
+            details["reason"] = "license_expired"
+            details["replaced_by"] = replacement?.version ?? Self.modelVersion
+            try await recordAudit("model.expired", details: details)
+        }
     }
 
     /// Records a feed's items as served, and samples it into the audit log.

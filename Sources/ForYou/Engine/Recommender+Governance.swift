@@ -43,8 +43,9 @@ extension Recommender {
 
     // MARK: - API keys
 
-    /// Whether requests must carry an API key: true as soon as one active key exists.
-    public var requiresAuthentication: Bool { keyring.withLock { $0.count > 0 } }
+    /// Whether requests must carry an API key: true as soon as a key was ever created (also after every
+    /// key was revoked, so revoking cannot open the API again).
+    public var requiresAuthentication: Bool { keyring.withLock { $0.isRequired } }
 
     /// The active key a presented key text belongs to, or `nil`.
     public func authenticate(_ presented: String) -> APIKeyRecord? { keyring.withLock { $0.authenticate(presented) } }
@@ -54,8 +55,10 @@ extension Recommender {
         guard (1...64).contains(name.utf8.count) else { throw ForYouError(.invalidArgument, "`name` must be 1...64 bytes") }
         try IdentifierRules.validate(name, field: "name")
         let created = APIKeyring.generate(name: name, role: role, now: clock.now())
-        try await store.saveAPIKey(created.record)
-        try await reloadKeys()
+        try await writes.withLock {
+            try await store.saveAPIKey(created.record)
+            try await reloadKeys()
+        }
         try await recordAudit("key.created", actor: actor, details: ["key_id": created.record.id, "role": role.rawValue, "name": name])
         return created
     }
@@ -63,13 +66,17 @@ extension Recommender {
     /// Revokes a key at once.
     /// - Throws: ``ForYouError/Code/notFound`` for an unknown id.
     public func revokeAPIKey(id: String, actor: String = "cli") async throws {
-        guard var record = try await store.apiKeys().first(where: { $0.id == id }) else {
-            throw ForYouError(.notFound, "no API key has the id \(id)")
+        let revoked = try await writes.withLock {
+            guard var record = try await store.apiKeys().first(where: { $0.id == id }) else {
+                throw ForYouError(.notFound, "no API key has the id \(id)")
+            }
+            guard record.revokedAt == nil else { return false }
+            record.revokedAt = clock.now()
+            try await store.saveAPIKey(record)
+            try await reloadKeys()
+            return true
         }
-        guard record.revokedAt == nil else { return }
-        record.revokedAt = clock.now()
-        try await store.saveAPIKey(record)
-        try await reloadKeys()
+        guard revoked else { return }
         try await recordAudit("key.revoked", actor: actor, details: ["key_id": id])
     }
 
@@ -95,17 +102,18 @@ extension Recommender {
     public func setControls(of user: String, to controls: UserControls, actor: String = "system") async throws -> UserControls {
         let userID = try UserID(validating: user, field: "user")
         try controls.validate()
-        let saved = try await writes.withLock {
+        // Stored and audited under the write lock, so an erasure cannot run in between and leave a
+        // pseudonym key (which holds the user id) behind.
+        return try await writes.withLock {
             var updated = controls
             updated.resetAt = state.withLock { $0.controls[userID]?.resetAt }
             try await store.saveUserControls(updated, of: userID)
             state.withLock { $0.controls[userID] = updated }
+            try await recordAudit(
+                "user.controls_changed", actor: actor, user: userID,
+                details: ["personalized": "\(updated.personalized)", "topics": "\(updated.topics.count)", "keyword_filters": "\(updated.keywordFilters.count)"])
             return updated
         }
-        try await recordAudit(
-            "user.controls_changed", actor: actor, user: userID,
-            details: ["personalized": "\(saved.personalized)", "topics": "\(saved.topics.count)", "keyword_filters": "\(saved.keywordFilters.count)"])
-        return saved
     }
 
     /// "Reset my feed": the learned profile (recent items, tag and creator affinities) forgets every
@@ -126,8 +134,8 @@ extension Recommender {
                 $0.apply(event)
                 $0.controls[userID] = controls
             }
+            try await recordAudit("user.profile_reset", actor: actor, user: userID)
         }
-        try await recordAudit("user.profile_reset", actor: actor, user: userID)
     }
 
     // MARK: - Profile and export
@@ -181,12 +189,22 @@ extension Recommender {
         public var exportedAt: Timestamp
     }
 
-    /// The user's complete data. Audited.
+    /// The user's complete data. Audited. Read under the write lock, so it never races an erasure.
+    /// - Throws: ``ForYouError/Code/notFound`` when nothing is held about the user (so that looking up
+    ///   a mistyped id stores nothing about it).
     public func export(user: String, actor: String = "system") async throws -> UserExport {
         let userID = try UserID(validating: user, field: "user")
+        return try await writes.withLock { try await exportHoldingWrites(userID, actor: actor) }
+    }
+
+    private func exportHoldingWrites(_ userID: UserID, actor: String) async throws -> UserExport {
         let events = try await store.events(of: userID)
         let served = try await store.served(of: userID)
-        let profile = try profile(of: user)
+        let known = state.withLock { $0.users[userID] != nil || $0.controls[userID] != nil }
+        guard known || !events.isEmpty || !served.isEmpty else {
+            throw ForYouError(.notFound, "no data is held about this user")
+        }
+        let profile = try profile(of: userID.rawValue)
         let pseudonym = Pseudonym.of(userID, key: try await store.pseudonymKey(of: userID))
         try await recordAudit("user.exported", actor: actor, user: userID, details: ["events": "\(events.count)"])
         return UserExport(

@@ -18,12 +18,15 @@ final class ServingModel: Sendable {
     let licensedPackageID: String?
     /// A licensed package's file, kept so it can be stored again after an erasure retires local models.
     let licensedPackage: [UInt8]?
+    /// The end of a licensed package's license (ms since the epoch): feeds check it on every request.
+    let licenseEnd: Int64?
 
     init(_ learned: LearnedModel, manifest: PackageManifest? = nil, licensedPackageID: String? = nil, licensedPackage: [UInt8]? = nil) {
         self.learned = learned
         self.manifest = manifest
         self.licensedPackageID = licensedPackageID
         self.licensedPackage = licensedPackage
+        licenseEnd = licensedPackageID == nil ? nil : manifest?.license.flatMap { Timestamp(rfc3339: $0.notAfter)?.milliseconds }
         index = Dictionary(uniqueKeysWithValues: learned.items.enumerated().map { ($1, Int32($0)) })
     }
 
@@ -105,9 +108,10 @@ extension Recommender {
         fromScratch: Bool = false, actor: String = "system", progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> ModelInfo {
         try await training.withLock {
+            let now = clock.now().milliseconds
             let licensed = fromScratch ? nil : learned.withLock { $0 }.flatMap { serving -> (String, BlendHyperparameters)? in
                 guard let id = serving.licensedPackageID, let manifest = serving.manifest,
-                    manifest.license?.permittedUses.contains("retrain") == true
+                    manifest.license?.permittedUses.contains("retrain") == true, now <= serving.licenseEnd ?? .max
                 else { return nil }
                 return (id, manifest.hyperparameters)
             }

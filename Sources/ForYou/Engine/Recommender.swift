@@ -91,8 +91,10 @@ public final class Recommender: Sendable {
         _ = try await store.pruneServed(before: since)
         state.markServed(try await store.served(since: since))
         let lines = try await store.auditLines()
+        // The chain continues from the last entry that parses; a damaged line stays where it is, for
+        // `audit verify` to report.
         var head = (sequence: 1, hash: AuditChain.genesis)
-        if let last = lines.last, let (entry, hash) = AuditChain.parse(last) { head = (entry.sequence + 1, hash) }
+        if let (entry, hash) = lines.reversed().lazy.compactMap(AuditChain.parse).first { head = (entry.sequence + 1, hash) }
         let engine = Recommender(
             store: store, configuration: configuration, clock: clock, state: state, model: nil,
             keys: try await store.apiKeys(), auditHead: head)

@@ -42,11 +42,15 @@ public struct APIKeyRecord: Sendable, Equatable {
 /// The active keys, for authenticating requests.
 public struct APIKeyring: Sendable {
     private var active: [String: APIKeyRecord] = [:]
-    /// How many keys are active; with none, a server runs without authentication (development mode).
+    /// How many keys are active.
     public var count: Int { active.count }
+    /// Whether requests need a key: as soon as any key was ever created. Revoking every key locks the
+    /// API (make a new one with `foryou keys create`) rather than opening it again.
+    public let isRequired: Bool
 
     public init(_ records: [APIKeyRecord]) {
         for record in records where record.revokedAt == nil { active[record.id] = record }
+        isRequired = !records.isEmpty
     }
 
     /// The active key a presented key text belongs to, or `nil`.

@@ -18,8 +18,10 @@ public struct PackageVerifier: Sendable {
     /// - Throws: the refusal's own code: ``ForYouError/Code/packageMalformed``, ``ForYouError/Code/packageTampered``,
     ///   ``ForYouError/Code/signatureInvalid``, ``ForYouError/Code/licenseNotYetValid``, ``ForYouError/Code/licenseExpired``,
     ///   ``ForYouError/Code/licenseWrongJurisdiction`` or ``ForYouError/Code/licenseUseNotPermitted``.
+    /// The signature is checked first (cheap, and nothing of an untrusted file is decoded), then the
+    /// weights against the signed digest, then that the hyperparameters the manifest lends for
+    /// retraining are the ones the weights were trained with, then the license.
     public func verify(_ package: AlgorithmPackage, use: String, now: Timestamp) throws(ForYouError) -> LearnedModel {
-        let model = try package.model()
         guard let signature = package.signature else {
             throw ForYouError(.signatureInvalid, "the package is not signed; only packages signed by a trusted licensor are installed")
         }
@@ -30,6 +32,10 @@ public struct PackageVerifier: Sendable {
             key.isValidSignature(signature.signature, for: package.signedBytes)
         else {
             throw ForYouError(.signatureInvalid, "the signature does not verify: the package was changed after signing, or the signature belongs to another package")
+        }
+        let model = try package.model()
+        guard package.manifest.hyperparameters == BlendHyperparameters(model.model) else {
+            throw ForYouError(.packageMalformed, "the manifest's hyperparameters are not the ones its weights were trained with")
         }
         guard let license = package.manifest.license else {
             throw ForYouError(.signatureInvalid, "the package carries no license")

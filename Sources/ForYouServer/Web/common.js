@@ -8,7 +8,9 @@ const ForYou = {
   key() {
     const match = location.hash.match(/key=([^&]+)/);
     if (match) {
-      sessionStorage.setItem("foryou-key", decodeURIComponent(match[1]));
+      let key = match[1];
+      try { key = decodeURIComponent(key); } catch (_) { /* keep it as written */ }
+      sessionStorage.setItem("foryou-key", key);
       history.replaceState(null, "", location.pathname + location.search);
     }
     return sessionStorage.getItem("foryou-key") || "";

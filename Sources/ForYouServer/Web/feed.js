@@ -7,7 +7,7 @@
 const params = new URLSearchParams(location.search);
 const state = {
   user: params.get("user") || sessionStorage.getItem("foryou-viewer") || "web-" + Math.random().toString(36).slice(2, 10),
-  speed: Number(params.get("speed") || 1),
+  speed: Math.min(Math.max(Number(params.get("speed")) || 1, 0.25), 1000),
   queue: [],
   current: null,
   started: 0,

@@ -38,7 +38,7 @@ struct AlgorithmPackageTests {
             ("expired", try await fixture.package(fixture.license(from: -10 * Timestamp.day, to: -Timestamp.day)), .licenseExpired),
             ("not yet valid", try await fixture.package(fixture.license(from: Timestamp.day, to: 10 * Timestamp.day)), .licenseNotYetValid),
             ("another jurisdiction", try await fixture.package(fixture.license(jurisdictions: ["us"])), .licenseWrongJurisdiction),
-            ("tampered weights", tampered, .packageTampered),
+            ("tampered weights", tampered, .signatureInvalid),
             ("retrain only", try await fixture.package(fixture.license(uses: ["retrain"])), .licenseUseNotPermitted),
             ("unsigned", Array(good.dropLast(100)) + [0, 0, 0, 0], .signatureInvalid),
             ("not a package", Array("hello".utf8), .packageMalformed),
@@ -72,6 +72,32 @@ struct AlgorithmPackageTests {
         #expect(stored.first?.state == "refused" && stored.first?.refusal?.hasPrefix("license_expired") == true)
         #expect(stored.first?.license?.licensee == "EU Operator")
         #expect(stored.dropFirst().first?.state == "serving" && stored.dropFirst().first?.version == local.version)
+    }
+
+    /// A license that ends while the package serves stops it at the next feed, not at the next restart.
+    @Test func aPackageStopsServingWhenItsLicenseEndsWhileRunning() async throws {
+        let fixture = try await PackageFixture()
+        let local = try #require(fixture.engine.currentModel)
+        let installed = try await fixture.engine.installPackage(try await fixture.package(fixture.license(to: Timestamp.hour)))
+        #expect(try await fixture.engine.feed(for: "u1", count: 3).modelVersion == installed.version)
+        fixture.clock.advance(byMilliseconds: 2 * Timestamp.hour)
+        #expect(try await fixture.engine.feed(for: "u1", count: 3).modelVersion == local.version)
+        let (lines, _) = try await fixture.engine.auditLog()
+        let expired = lines.compactMap { AuditChain.parse($0)?.entry }.filter { $0.kind == "model.expired" }
+        #expect(expired.count == 1 && expired.first?.details["replaced_by"] == local.version)
+        // Retraining no longer borrows the expired package's hyperparameters.
+        #expect(try await fixture.engine.train().provenance?.fromScratch == true)
+    }
+
+    /// A locally trained model file changed on disk is refused when the engine opens (its weights no
+    /// longer match the digest in its manifest).
+    @Test func aTamperedLocalModelFileIsRefusedAtStart() async throws {
+        let fixture = try await PackageFixture()
+        var bytes = try #require(try await fixture.world.store.savedModels().first)
+        bytes[bytes.count - 50] ^= 0x01
+        try await fixture.world.store.saveModel(bytes, version: "tampered")
+        let reopened = try await Recommender.open(store: fixture.world.store, configuration: fixture.engine.configuration, clock: fixture.clock)
+        #expect(reopened.modelLoadProblem?.contains("package_tampered") == true)
     }
 
     /// Independent operation: the licensee retrains on local data alone, or reuses the licensed

@@ -91,10 +91,15 @@ struct UserControlTests {
         #expect(export.notInterestedItems.map(\.rawValue) == ["c3-v0"] && export.notInterestedCreators.map(\.rawValue) == ["c3"])
         #expect(export.tagAffinities.first?.tag == "cats")
         #expect(export.pseudonym.hasPrefix("p-"))
+        // Nothing is held about an unknown id: the export says so and stores nothing about it.
+        let unknown = await #expect(throws: ForYouError.self) { try await fixture.engine.export(user: "typo") }
+        #expect(unknown?.code == .notFound)
+        #expect(!(try await fixture.engine.auditLog().lines.contains { $0.contains("user.exported") && !$0.contains(export.pseudonym) }))
     }
 
     @Test func apiKeysAuthenticateUntilRevoked() async throws {
-        let engine = try await Recommender.open(store: MemoryStore(), clock: ManualClock())
+        let store = MemoryStore()
+        let engine = try await Recommender.open(store: store, clock: ManualClock())
         #expect(!engine.requiresAuthentication)
         let (key, record) = try await engine.createAPIKey(name: "app", role: .serve)
         #expect(engine.requiresAuthentication)
@@ -103,6 +108,9 @@ struct UserControlTests {
         #expect(engine.authenticate("fy_\(record.id)_") == nil && engine.authenticate("") == nil)
         #expect(try await engine.apiKeys().allSatisfy { $0.secretHash != Array(key.utf8) })
         try await engine.revokeAPIKey(id: record.id)
-        #expect(engine.authenticate(key) == nil && !engine.requiresAuthentication)
+        // Revoking the last key locks the API; it never opens it again.
+        #expect(engine.authenticate(key) == nil && engine.requiresAuthentication)
+        let reopened = try await Recommender.open(store: store, clock: ManualClock())
+        #expect(reopened.requiresAuthentication)
     }
 }

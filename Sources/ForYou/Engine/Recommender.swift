@@ -112,9 +112,17 @@ public final class Recommender: Sendable {
                 try await engine.recordAudit("model.refused", details: ["reason": "\(error)"])
             }
         }
-        try await engine.recordAudit(
-            "engine.opened",
-            details: ["jurisdiction": configuration.jurisdiction.rawValue, "configuration": engine.transparencyReport().parametersDigest])
+        let digest = engine.transparencyReport().parametersDigest
+        try await engine.recordAudit("engine.opened", details: ["jurisdiction": configuration.jurisdiction.rawValue, "configuration": digest])
+        // A start with other ranking parameters than the last one is a configuration change: audited
+        // with both digests (the transparency report lists the parameters behind them).
+        let previous = try await store.setting("configuration_digest")
+        if previous != digest {
+            if let previous {
+                try await engine.recordAudit("configuration.changed", details: ["from": previous, "to": digest])
+            }
+            try await store.setSetting("configuration_digest", to: digest)
+        }
         if !problems.isEmpty {
             let problem = problems.joined(separator: "; ") + (engine.currentModel == nil ? "; serving \(modelVersion) until one is trained" : "")
             engine.loadProblem.withLock { $0 = problem }

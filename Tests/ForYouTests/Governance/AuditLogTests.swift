@@ -60,6 +60,19 @@ struct AuditLogTests {
         #expect(truncated.isIntact && truncated.headHash != AuditChain.verify(lines: lines).headHash)
     }
 
+    @Test func aStartWithOtherRankingParametersIsAuditedAsAConfigurationChange() async throws {
+        let store = MemoryStore()
+        _ = try await Recommender.open(store: store, clock: ManualClock())
+        _ = try await Recommender.open(store: store, clock: ManualClock())
+        var changed = Recommender.Configuration()
+        changed.feed.explorationShare = 0.2
+        let engine = try await Recommender.open(store: store, configuration: changed, clock: ManualClock())
+        let entries = try await engine.auditLog().lines.compactMap { AuditChain.parse($0)?.entry }
+        let changes = entries.filter { $0.kind == "configuration.changed" }
+        #expect(entries.filter { $0.kind == "engine.opened" }.count == 3)
+        #expect(changes.count == 1 && changes.first?.details["to"] == engine.transparencyReport().parametersDigest)
+    }
+
     @Test func theChainContinuesAcrossRestarts() async throws {
         let store = MemoryStore()
         let clock = ManualClock()

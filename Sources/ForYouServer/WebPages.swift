@@ -15,19 +15,26 @@ public struct WebPages: Sendable {
     public var viewers: [(id: String, description: String)]
     private let files: [String: ByteBuffer]
 
-    /// Reads the pages from the target's resources.
+    /// Where the pages were read from, or `nil` when they were not found (the API works without them).
+    public let folder: String?
+
+    /// Reads the pages from the target's resources: the `foryou_ForYouServer.resources` folder SwiftPM
+    /// puts next to the binary, else the source tree it was built from. (Not `Bundle.module`, which
+    /// stops the process when a binary was copied away from its resources.)
     public init(viewers: [(id: String, description: String)] = []) {
         self.viewers = viewers
         var files: [String: ByteBuffer] = [:]
-        if let folder = Bundle.module.url(forResource: "Web", withExtension: nil),
-            let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
-        {
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("foryou_ForYouServer.resources/Web").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Web").path,
+        ]
+        let folder = candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
+        if let folder, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) {
             for name in names {
-                if let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) {
-                    files[name] = ByteBuffer(bytes: data)
-                }
+                if let data = FileManager.default.contents(atPath: folder + "/" + name) { files[name] = ByteBuffer(bytes: data) }
             }
         }
+        self.folder = folder
         let list = viewers.map { #"{"id":"\#(Self.escape($0.id))","description":"\#(Self.escape($0.description))"}"# }
         files["viewers.json"] = ByteBuffer(string: "[" + list.joined(separator: ",") + "]")
         self.files = files
@@ -35,7 +42,14 @@ public struct WebPages: Sendable {
 
     /// The file's response, with its content type; 404 `not_found` for a file the pages do not have.
     func response(for name: String) throws -> Response {
-        guard let body = files[name] else { throw ForYouError(.notFound, "no page file named \(name)") }
+        guard let body = files[name] else {
+            if folder == nil && name != "viewers.json" {
+                throw ForYouError(
+                    .notFound,
+                    "the web pages were not found: keep the foryou_ForYouServer.resources folder next to the foryou binary when you copy it")
+            }
+            throw ForYouError(.notFound, "no page file named \(name)")
+        }
         let type: String
         switch name.split(separator: ".").last {
         case "html": type = "text/html; charset=utf-8"

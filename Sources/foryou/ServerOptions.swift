@@ -36,6 +36,9 @@ struct ServerOptions: ParsableArguments {
         }()
         let host = self.host
         if let problem = engine.modelLoadProblem { logger.warning("\(problem)") }
+        if web.folder == nil {
+            logger.warning("the web pages were not found next to the binary (foryou_ForYouServer.resources); the API works, / and /console answer 404")
+        }
         let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web) { port in
             let sizes = engine.sizes
             logger.notice(

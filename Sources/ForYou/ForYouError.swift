@@ -60,6 +60,8 @@ public struct ForYouError: Error, Sendable, CustomStringConvertible {
         public static let unauthenticated = Code("unauthenticated")
         /// The API key's role does not allow this route.
         public static let forbidden = Code("forbidden")
+        /// The API key made more requests than its rate limit allows; retry after ``ForYouError/retryAfterSeconds``.
+        public static let rateLimited = Code("rate_limited")
 
         // MARK: - Algorithm packages (each refusal has its own code; nothing is installed)
 
@@ -85,6 +87,8 @@ public struct ForYouError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The underlying failure (for example a SQLite error), for logs; clients never see it.
     public var cause: (any Error)?
+    /// When retrying makes sense, after how many seconds (sent as `Retry-After`).
+    public var retryAfterSeconds: Int?
 
     public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
         self.code = code

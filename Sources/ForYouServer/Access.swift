@@ -9,6 +9,7 @@ import Hummingbird
 
 struct Access: Sendable {
     let engine: Recommender
+    let limiter: RateLimiter
 
     /// Checks the request's key against the role; returns the actor to audit (`key:<id>`, or
     /// `anonymous` while no key exists).
@@ -24,6 +25,13 @@ struct Access: Sendable {
         }
         guard key.role == role || key.role == .admin else {
             throw ForYouError(.forbidden, "a key with role \(key.role.rawValue) may not use this route; it needs role \(role.rawValue)")
+        }
+        if let wait = limiter.admit(key.id) {
+            var error = ForYouError(
+                .rateLimited,
+                "key \(key.id) made more than \(limiter.limits.requestsPerSecond.rounded() == limiter.limits.requestsPerSecond ? String(Int(limiter.limits.requestsPerSecond)) : String(limiter.limits.requestsPerSecond)) requests per second (burst \(limiter.limits.burst)); retry later")
+            error.retryAfterSeconds = max(1, Int(wait.rounded(.up)))
+            throw error
         }
         return "key:\(key.id)"
     }

@@ -27,6 +27,8 @@
 //   GET    /, /console, /web/{file}     anyone    the feed page and the operator console (they call the API
 //                                                 with the key the visitor gives them)
 //
+// Each key has its own rate limit (token bucket, `serve --rate-limit/--burst`): over it, 429
+// `rate_limited` with Retry-After, while other keys are unaffected.
 // Keys travel as `Authorization: Bearer fy_…` (or `X-API-Key`). While no key exists in the data folder,
 // every route is open (development mode, announced at start); once one exists, every /v1 route but
 // /v1/transparency needs a key of the right role (401 `unauthenticated`, 403 `forbidden`).
@@ -44,12 +46,13 @@ public enum ForYouAPI {
 
     /// The router with every route and middleware, for tests (`app.test(.router)`) and the server.
     public static func makeRouter(
-        engine: Recommender, metrics: HTTPMetrics = HTTPMetrics(), web: WebPages = WebPages()
+        engine: Recommender, metrics: HTTPMetrics = HTTPMetrics(), web: WebPages = WebPages(), limits: RateLimits = RateLimits(),
+        clock: (@Sendable () -> Double)? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ForYouErrorMiddleware())
-        let access = Access(engine: engine)
+        let access = Access(engine: engine, limiter: clock.map { RateLimiter(limits, now: $0) } ?? RateLimiter(limits))
 
         router.get("/healthz") { _, _ in
             let sizes = engine.sizes
@@ -284,11 +287,11 @@ public enum ForYouAPI {
     /// The application serving the API on `host:port`.
     /// - Parameter onReady: called once the server accepts connections, with the bound port.
     public static func makeApplication(
-        engine: Recommender, host: String, port: Int, logger: Logger, web: WebPages = WebPages(),
+        engine: Recommender, host: String, port: Int, logger: Logger, web: WebPages = WebPages(), limits: RateLimits = RateLimits(),
         onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: makeRouter(engine: engine, web: web),
+            router: makeRouter(engine: engine, web: web, limits: limits),
             configuration: .init(address: .hostname(host, port: port), serverName: "foryou"),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -18,6 +18,7 @@ extension ForYouError: HTTPResponseError {
         case .internal: .internalServerError
         case .unauthenticated: .unauthorized
         case .forbidden: .forbidden
+        case .rateLimited: .tooManyRequests
         case .packageMalformed, .packageTampered, .signatureInvalid, .licenseExpired, .licenseNotYetValid, .licenseWrongJurisdiction,
             .licenseUseNotPermitted:
             .unprocessableContent
@@ -29,6 +30,7 @@ extension ForYouError: HTTPResponseError {
         var response = try context.responseEncoder.encode(
             ErrorBody(error: .init(code: code.rawValue, message: message)), from: request, context: context)
         response.status = status
+        if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
         return response
     }
 }

@@ -17,8 +17,16 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "The least severe log level written to standard error: trace, debug, info, notice, warning, error or critical.")
     var logLevel = "notice"
 
+    @Option(help: "Requests per second each API key may make (0: no limit); over it the answer is 429 with Retry-After.")
+    var rateLimit: Double = 200
+
+    @Option(help: "How many requests a key may make at once after being idle.")
+    var burst = 400
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be >= 0, got \(rateLimit)") }
+        guard burst >= 1 else { throw ValidationError("--burst must be >= 1, got \(burst)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \(logLevel)")
         }
@@ -39,7 +47,8 @@ struct ServerOptions: ParsableArguments {
         if web.folder == nil {
             logger.warning("the web pages were not found next to the binary (foryou_ForYouServer.resources); the API works, / and /console answer 404")
         }
-        let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web) { port in
+        let limits = RateLimits(requestsPerSecond: rateLimit, burst: burst)
+        let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web, limits: limits) { port in
             let sizes = engine.sizes
             logger.notice(
                 "foryou ready: listening on http://\(host):\(port) (data folder \(dataFolder), jurisdiction \(engine.configuration.jurisdiction), \(engine.requiresAuthentication ? "API keys required" : "OPEN: no API key exists, create one with `foryou keys create`"), \(sizes.items) items, \(sizes.users) users, model \(engine.currentModel?.version ?? Recommender.modelVersion))")

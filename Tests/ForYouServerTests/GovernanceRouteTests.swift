@@ -6,6 +6,7 @@ import ForYouTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 struct GovernanceRouteTests {
@@ -157,6 +158,31 @@ struct KeyRouteTests {
             #expect(try topics.error().message == "`topics` must be an object")
             let byOverseer = try await client.send(.post, "/v1/keys", json: #"{"name":"y","role":"admin"}"#, key: key)
             #expect(byOverseer.status == .unauthorized)
+        }
+    }
+}
+
+struct RateLimitTests {
+    /// Each key has its own bucket: over its limit a key gets 429 `rate_limited` with Retry-After; another
+    /// key is unaffected; the bucket refills with time.
+    @Test func aKeyOverItsLimitIsAnswered429WhileOtherKeysAreNot() async throws {
+        let fixture = try await APIFixture()
+        let noisy = try await fixture.engine.createAPIKey(name: "noisy", role: .serve).key
+        let quiet = try await fixture.engine.createAPIKey(name: "quiet", role: .serve).key
+        let time = Mutex(0.0)
+        let app = Application(
+            router: ForYouAPI.makeRouter(
+                engine: fixture.engine, limits: RateLimits(requestsPerSecond: 2, burst: 3), clock: { time.withLock { $0 } }))
+        try await app.test(.router) { client in
+            for _ in 0..<3 { #expect(try await client.send(.get, "/v1/users/u1/profile", key: noisy).status == .ok) }
+            let limited = try await client.send(.get, "/v1/users/u1/profile", key: noisy)
+            #expect(limited.status == .tooManyRequests)
+            #expect(try limited.error().code == "rate_limited")
+            #expect(limited.headers[.retryAfter] == "1")
+            #expect(try await client.send(.get, "/v1/users/u1/profile", key: quiet).status == .ok)
+            time.withLock { $0 += 0.5 }  // one token back at 2 per second
+            #expect(try await client.send(.get, "/v1/users/u1/profile", key: noisy).status == .ok)
+            #expect(try await client.send(.get, "/v1/users/u1/profile", key: noisy).status == .tooManyRequests)
         }
     }
 }

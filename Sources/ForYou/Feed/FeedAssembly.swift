@@ -119,16 +119,21 @@ extension EngineState {
             users[userID] = stored
             return entries
         }
-        for entry in entries {
-            let index = catalog.itemIndex[entry.item]!
-            user.markSeen(index, at: now)
-            engagement.recordExposure(index)
-        }
+        markServed(entries, to: &user, at: now)
         user.lastServedCreator = lastCreator
         user.feedsServed &+= 1
         if user.seen.count > 4096 { user.pruneSeen(now: now, window: feed.noRepeatWindowMilliseconds) }
         users[userID] = user
         return entries
+    }
+
+    /// Marks a feed's items seen by the user and counts their exposure.
+    mutating func markServed(_ entries: [FeedEntry], to user: inout UserState, at now: Int64) {
+        for entry in entries {
+            let index = catalog.itemIndex[entry.item]!
+            user.markSeen(index, at: now)
+            engagement.recordExposure(index)
+        }
     }
 
     /// Combines the sources into one score per candidate and keeps the best `keep`, best first (ties by

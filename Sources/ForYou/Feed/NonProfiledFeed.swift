@@ -85,11 +85,7 @@ extension EngineState {
             users[userID] = stored
             return entries
         }
-        for entry in entries {
-            let index = catalog.itemIndex[entry.item]!
-            user.markSeen(index, at: now)
-            self.engagement.recordExposure(index)
-        }
+        markServed(entries, to: &user, at: now)
         users[userID] = user
         return entries
     }

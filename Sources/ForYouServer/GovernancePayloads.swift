@@ -6,6 +6,12 @@
 import ForYou
 import Hummingbird
 
+/// A tag or creator with its learned weight (relative: compare weights with each other).
+struct NamedWeight: Codable, Sendable {
+    var name: String
+    var weight: Float
+}
+
 /// `POST /v1/keys` body.
 struct KeyRequest: Codable, Sendable {
     var name: String
@@ -94,13 +100,9 @@ struct ControlsBody: Codable, Sendable {
 
 /// `GET /v1/users/{user}/profile` answer: what the engine believes about the user now.
 struct ProfileResponse: Codable, Sendable {
-    struct Weight: Codable, Sendable {
-        var name: String
-        var weight: Float
-    }
     var user: String
-    var tags: [Weight]
-    var creators: [Weight]
+    var tags: [NamedWeight]
+    var creators: [NamedWeight]
     var followedCreators: [String]
     var notInterestedItems: [String]
     var notInterestedCreators: [String]
@@ -114,8 +116,8 @@ struct ProfileResponse: Codable, Sendable {
 
     init(user: String, _ profile: Recommender.UserProfile, limit: Int = 10) {
         self.user = user
-        tags = profile.tagAffinities.prefix(limit).map { Weight(name: $0.tag, weight: $0.weight) }
-        creators = profile.creatorAffinities.prefix(limit).map { Weight(name: $0.creator.rawValue, weight: $0.weight) }
+        tags = profile.tagAffinities.prefix(limit).map { NamedWeight(name: $0.tag, weight: $0.weight) }
+        creators = profile.creatorAffinities.prefix(limit).map { NamedWeight(name: $0.creator.rawValue, weight: $0.weight) }
         followedCreators = profile.followedCreators.map(\.rawValue)
         notInterestedItems = profile.notInterestedItems.map(\.rawValue)
         notInterestedCreators = profile.notInterestedCreators.map(\.rawValue)
@@ -145,17 +147,13 @@ struct ExportResponse: Codable, Sendable {
         var item: String
         var at: String
     }
-    struct Weight: Codable, Sendable {
-        var name: String
-        var weight: Float
-    }
     var user: String
     var exportedAt: String
     var events: [ExportedEvent]
     var served: [Served]
     var controls: ControlsBody
-    var tagAffinities: [Weight]
-    var creatorAffinities: [Weight]
+    var tagAffinities: [NamedWeight]
+    var creatorAffinities: [NamedWeight]
     var followedCreators: [String]
     var notInterestedItems: [String]
     var notInterestedCreators: [String]
@@ -177,8 +175,8 @@ struct ExportResponse: Codable, Sendable {
         }
         served = export.served.map { Served(item: $0.item.rawValue, at: $0.at.rfc3339) }
         controls = ControlsBody(export.controls)
-        tagAffinities = export.tagAffinities.map { Weight(name: $0.tag, weight: $0.weight) }
-        creatorAffinities = export.creatorAffinities.map { Weight(name: $0.creator.rawValue, weight: $0.weight) }
+        tagAffinities = export.tagAffinities.map { NamedWeight(name: $0.tag, weight: $0.weight) }
+        creatorAffinities = export.creatorAffinities.map { NamedWeight(name: $0.creator.rawValue, weight: $0.weight) }
         followedCreators = export.followedCreators.map(\.rawValue)
         notInterestedItems = export.notInterestedItems.map(\.rawValue)
         notInterestedCreators = export.notInterestedCreators.map(\.rawValue)

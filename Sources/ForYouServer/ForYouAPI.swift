@@ -273,8 +273,8 @@ public enum ForYouAPI {
     /// The JSON kind a Swift type decodes from, for error messages.
     private static func jsonKind(of type: Any.Type) -> String {
         let name = String(describing: type)
-        if name.hasPrefix("Array<") || name.hasPrefix("[") && !name.contains(":") { return "an array" }
-        if name.hasPrefix("Dictionary<") || name.hasPrefix("[") { return "an object" }
+        if name.hasPrefix("Array<") { return "an array" }
+        if name.hasPrefix("Dictionary<") { return "an object" }
         switch name {
         case "String": return "a string"
         case "Bool": return "true or false"

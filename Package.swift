@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .library(name: "ForYou", targets: ["ForYou"]),
         .library(name: "ForYouSQLite", targets: ["ForYouSQLite"]),
+        .library(name: "ForYouPostgres", targets: ["ForYouPostgres"]),
         .library(name: "ForYouServer", targets: ["ForYouServer"]),
         .library(name: "ForYouTesting", targets: ["ForYouTesting"]),
         .executable(name: "foryou", targets: ["foryou"]),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The engine: no networking, no server dependency. Crypto signs and verifies algorithm packages,
@@ -35,6 +37,16 @@ let package = Package(
         .target(
             name: "ForYouSQLite",
             dependencies: ["ForYou", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // The store for deployments that outgrow one machine: PostgreSQL, shared by several servers.
+        .target(
+            name: "ForYouPostgres",
+            dependencies: [
+                "ForYou",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The HTTP API: a thin shell over the engine.
@@ -55,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "foryou",
             dependencies: [
-                "ForYou", "ForYouSQLite", "ForYouServer",
+                "ForYou", "ForYouSQLite", "ForYouPostgres", "ForYouServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -71,6 +83,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ForYouPostgresTests",
+            dependencies: ["ForYou", "ForYouPostgres", "ForYouTesting", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ForYouServerTests",
             dependencies: [
                 "ForYou", "ForYouServer", "ForYouSQLite", "ForYouTesting",
@@ -82,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "foryouTests",
             dependencies: [
-                "foryou", "ForYou", "ForYouSQLite", "ForYouTesting",
+                "foryou", "ForYou", "ForYouSQLite", "ForYouPostgres", "ForYouTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -186,9 +186,21 @@ public enum StoreContract {
     static func auditLines(_ store: any ForYouStore) async throws {
         let none = try await store.auditLines()
         try expect(none.isEmpty, "a new store has audit lines")
-        for index in 0..<3 { try await store.appendAuditLine("{\"line\":\(index)}") }
+        let written = auditChain(3)
+        for line in written { try await store.appendAuditLine(line) }
         let lines = try await store.auditLines()
-        try expect(lines == ["{\"line\":0}", "{\"line\":1}", "{\"line\":2}"], "audit lines: \(lines)")
+        try expect(lines == written, "audit lines: \(lines)")
+    }
+
+    /// `count` chained audit lines, from the first entry of a log.
+    public static func auditChain(_ count: Int, from start: (sequence: Int, hash: String) = (1, AuditChain.genesis)) -> [String] {
+        var head = start
+        return (0..<count).map { _ in
+            let entry = AuditEntry(sequence: head.sequence, at: t0.rfc3339, kind: "test.entry", actor: "system", previous: head.hash)
+            let (line, hash) = AuditChain.line(for: entry)
+            head = (head.sequence + 1, hash)
+            return line
+        }
     }
 
     static func servedOfUser(_ store: any ForYouStore) async throws {

@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import ForYou
+import ForYouPostgres
 import ForYouSQLite
 
 /// `foryou audit`: check and read the hash-chained audit log.
@@ -17,15 +18,17 @@ struct AuditCommand: AsyncParsableCommand {
         var data: String?
         @Option(help: "An audit log file to check instead.")
         var file: String?
+        @Option(help: "A PostgreSQL database (postgres://…) whose audit table is checked instead.")
+        var store: String?
         @Option(help: "A head hash written down earlier: fails unless the log still contains that entry.")
         var expectHead: String?
 
         func run() async throws {
             try await reportingErrors {
-                guard let path = file ?? data.map({ $0 + "/audit.jsonl" }) else {
-                    throw ForYouError(.invalidArgument, "give --data or --file")
+                guard let path = file ?? data.map({ $0 + "/audit.jsonl" }) ?? store.map(PostgresStore.redacted(url:)) else {
+                    throw ForYouError(.invalidArgument, "give --data, --file or --store")
                 }
-                let lines = try SQLiteStore.readAuditLines(path: path)
+                let lines = try await readLines(file: file ?? data.map { $0 + "/audit.jsonl" }, store: store)
                 let verification = AuditChain.verify(lines: lines)
                 if let problem = verification.problem {
                     throw ForYouError(.conflict, "audit log \(path) is NOT intact: \(problem) (\(verification.intactEntries) entries before it are intact)")
@@ -41,14 +44,25 @@ struct AuditCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the latest entries.")
         @Option(help: "The data folder.")
-        var data: String
+        var data: String?
+        @Option(help: "A PostgreSQL database (postgres://…) instead of a data folder.")
+        var store: String?
         @Option(help: "How many of the latest entries.")
         var tail = 20
 
         func run() async throws {
             try await reportingErrors {
-                for line in try SQLiteStore.readAuditLines(path: data + "/audit.jsonl").suffix(max(0, tail)) { print(line) }
+                guard data != nil || store != nil else { throw ForYouError(.invalidArgument, "give --data or --store") }
+                for line in try await readLines(file: data.map { $0 + "/audit.jsonl" }, store: store).suffix(max(0, tail)) { print(line) }
             }
         }
     }
+}
+
+/// The audit lines of a file, or of a PostgreSQL store's audit table.
+private func readLines(file: String?, store: String?) async throws -> [String] {
+    if let file { return try SQLiteStore.readAuditLines(path: file) }
+    let opened = try await PostgresStore.connect(url: store ?? "")
+    defer { opened.close() }
+    return try await opened.auditLines()
 }

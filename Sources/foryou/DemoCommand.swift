@@ -65,7 +65,7 @@ struct DemoCommand: AsyncParsableCommand {
             let admin = try await engine.createAPIKey(name: "demo-admin", role: .admin, actor: "demo").key
             let overseer = try await engine.createAPIKey(name: "demo-overseer", role: .overseer, actor: "demo").key
             let viewers = world.users.prefix(8).map { (id: $0.id, description: "likes " + $0.favouriteTags.joined(separator: ", ")) }
-            try await server.run(engine: engine, dataFolder: data, web: WebPages(viewers: viewers)) { port in
+            try await server.run(engine: engine, location: "data folder \(data)", web: WebPages(viewers: viewers)) { port in
                 print(Self.examples(port: port, user: user, admin: admin, overseer: overseer))
                 flushStandardOutput()
             }

@@ -3,13 +3,17 @@
 import ArgumentParser
 import Crypto
 import ForYou
+import ForYouPostgres
 import ForYouSQLite
 import Foundation
 
 /// How the engine is configured on a data folder; shared by every command that opens one.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "The data folder.")
-    var data: String
+    @Option(help: "The data folder of the embedded SQLite store (created when missing).")
+    var data: String?
+
+    @Option(help: "A PostgreSQL database instead of a data folder, shared by every server given the same URL: postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require].")
+    var store: String?
 
     @Option(help: "The jurisdiction this deployment serves, such as us or eu (default: the one the data folder was created for, else local).")
     var jurisdiction: String?
@@ -17,9 +21,33 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("licensor-key"), help: "A licensor's public key file (from `foryou license keygen`) whose algorithm packages may be installed; repeatable.")
     var licensorKeys: [String] = []
 
+    func validate() throws {
+        switch (data, store) {
+        case (nil, nil): throw ValidationError("give --data DIR (the embedded store) or --store postgres://…")
+        case (.some, .some): throw ValidationError("give --data or --store, not both")
+        default: break
+        }
+    }
+
+    /// Where the data lives, for messages (never a password).
+    var location: String {
+        if let data { return "data folder \(data)" }
+        return "PostgreSQL " + PostgresStore.redacted(url: store ?? "")
+    }
+
+    /// Opens the store: the SQLite data folder, or the PostgreSQL database.
+    func openStore() async throws -> any ForYouStore {
+        if let store { return try await PostgresStore.connect(url: store) }
+        return try SQLiteStore(directory: data ?? "")
+    }
+
     /// Opens the store and the engine.
     func open() async throws -> Recommender {
-        let store = try SQLiteStore(directory: data)
+        try await open(store: try await openStore())
+    }
+
+    /// Opens the engine on a store.
+    func open(store: any ForYouStore) async throws -> Recommender {
         var configuration = Recommender.Configuration()
         var named = jurisdiction
         if named == nil { named = try await store.setting("jurisdiction") }

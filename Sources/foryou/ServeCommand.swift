@@ -8,10 +8,12 @@ import ForYouSQLite
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the HTTP API from a data folder (created when missing).",
+        abstract: "Serve the HTTP API from a data folder (created when missing) or a PostgreSQL database.",
         discussion: """
             Logs one line when it accepts requests. Stops cleanly on SIGTERM or SIGINT. A second \
-            `serve` on the same data folder refuses to start.
+            `serve` on the same data folder refuses to start. Several servers may share one PostgreSQL \
+            database (--store): each follows the others' events, items, models, keys, controls and \
+            erasures as they commit.
             """
     )
 
@@ -21,7 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            try await server.run(engine: try await engine.open(), dataFolder: engine.data)
+            let store = try await engine.openStore()
+            try await server.run(engine: try await engine.open(store: store), location: engine.location, shared: store as? any SharedStore)
         }
     }
 }

@@ -35,7 +35,8 @@ struct ServerOptions: ParsableArguments {
     /// Runs the API until SIGTERM or SIGINT.
     /// - Parameter ready: called with the bound port once the server accepts connections.
     func run(
-        engine: Recommender, dataFolder: String, web: WebPages = WebPages(), ready: @escaping @Sendable (Int) async -> Void = { _ in }
+        engine: Recommender, location: String, shared: (any SharedStore)? = nil, web: WebPages = WebPages(),
+        ready: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let logger = {
             var logger = Logger(label: "foryou")
@@ -51,10 +52,22 @@ struct ServerOptions: ParsableArguments {
         let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web, limits: limits) { port in
             let sizes = engine.sizes
             logger.notice(
-                "foryou ready: listening on http://\(host):\(port) (data folder \(dataFolder), jurisdiction \(engine.configuration.jurisdiction), \(engine.requiresAuthentication ? "API keys required" : "OPEN: no API key exists, create one with `foryou keys create`"), \(sizes.items) items, \(sizes.users) users, model \(engine.currentModel?.version ?? Recommender.modelVersion))")
+                "foryou ready: listening on http://\(host):\(port) (\(location), jurisdiction \(engine.configuration.jurisdiction), \(engine.requiresAuthentication ? "API keys required" : "OPEN: no API key exists, create one with `foryou keys create`"), \(sizes.items) items, \(sizes.users) users, model \(engine.currentModel?.version ?? Recommender.modelVersion))")
             await ready(port)
         }
-        try await app.runService()
+        if let shared {
+            // Other servers on the same database: follow what they write until this one stops.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService() }
+                group.addTask {
+                    await engine.followChanges(of: shared) { error in logger.warning("following the shared store failed: \(error)") }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } else {
+            try await app.runService()
+        }
         logger.notice("foryou stopped")
     }
 }

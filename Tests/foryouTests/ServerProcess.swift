@@ -41,10 +41,15 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts `foryou serve --data folder --port 0` and waits for its ready line.
-    init(dataFolder: String) async throws {
+    convenience init(dataFolder: String) async throws {
+        try await self.init(arguments: ["serve", "--data", dataFolder, "--port", "0"])
+    }
+
+    /// Starts `foryou` with `arguments` (a `serve` on port 0) and waits for its ready line.
+    init(arguments: [String]) async throws {
         let process = Process()
         process.executableURL = try Self.executable
-        process.arguments = ["serve", "--data", dataFolder, "--port", "0"]
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
@@ -82,9 +87,10 @@ final class ServerProcess: Sendable {
     }
 
     /// One HTTP request with a JSON body; returns status and body.
-    func request(_ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> (status: Int, body: String) {
+    func request(_ method: HTTPMethod, _ path: String, json: String? = nil, key: String? = nil) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
+        if let key { request.headers.add(name: "authorization", value: "Bearer \(key)") }
         if let json {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))

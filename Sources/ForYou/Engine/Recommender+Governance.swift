@@ -19,13 +19,24 @@ extension Recommender {
         let subject: String?
         if let user { subject = Pseudonym.of(user, key: try await store.pseudonymKey(of: user)) } else { subject = nil }
         try await audit.withLock {
-            let head = auditHead.withLock { $0 }
-            let entry = AuditEntry(
-                sequence: head.sequence, at: clock.now().rfc3339, kind: kind, actor: actor, subject: subject, details: details,
-                previous: head.hash)
-            let (line, hash) = AuditChain.line(for: entry)
-            try await store.appendAuditLine(line)
-            auditHead.withLock { $0 = (head.sequence + 1, hash) }
+            // On a shared store another process may have appended since this one did: the store refuses a
+            // line that does not continue its chain, and the entry is rebuilt on the stored head.
+            for attempt in 1... {
+                let head = auditHead.withLock { $0 }
+                let entry = AuditEntry(
+                    sequence: head.sequence, at: clock.now().rfc3339, kind: kind, actor: actor, subject: subject, details: details,
+                    previous: head.hash)
+                let (line, hash) = AuditChain.line(for: entry)
+                do {
+                    try await store.appendAuditLine(line)
+                    auditHead.withLock { $0 = (head.sequence + 1, hash) }
+                    return
+                } catch let error as ForYouError where error.code == .conflict && attempt < 20 {
+                    guard let shared = store as? any SharedStore else { throw error }
+                    let latest = try await shared.latestAuditLine().flatMap(AuditChain.parse)
+                    auditHead.withLock { $0 = latest.map { ($0.entry.sequence + 1, $0.hash) } ?? (1, AuditChain.genesis) }
+                }
+            }
         }
     }
 
@@ -83,7 +94,7 @@ extension Recommender {
     /// Every key record (never the key texts).
     public func apiKeys() async throws -> [APIKeyRecord] { try await store.apiKeys() }
 
-    private func reloadKeys() async throws {
+    func reloadKeys() async throws {
         let records = try await store.apiKeys()
         keyring.withLock { $0 = APIKeyring(records) }
     }
@@ -127,6 +138,7 @@ extension Recommender {
         let event = Event(id: id, user: userID, item: nil, type: .profileReset, at: now)
         try await writes.withLock {
             _ = try await store.append([event])
+            noteOwnEvents([event])
             var controls = state.withLock { $0.controls[userID] ?? UserControls() }
             controls.resetAt = now
             try await store.saveUserControls(controls, of: userID)

@@ -74,6 +74,7 @@ extension Recommender {
             }
             let stored = valid.isEmpty ? [] : try await store.append(valid)
             let fresh = zip(valid, stored).filter(\.1).map(\.0)
+            noteOwnEvents(fresh)
             state.withLock { state in for event in fresh { state.apply(event) } }
             result.duplicates = valid.count - fresh.count
             return fresh

@@ -44,6 +44,8 @@ public final class Recommender: Sendable {
     /// Serialises audit appends, so the chain has one head: (next sequence number, hash of the last entry).
     let audit = AsyncLock()
     let auditHead: Mutex<(sequence: Int, hash: String)>
+    /// How far this engine has followed a shared store (see `Recommender+Sharing.swift`).
+    let sharing = Mutex(SharingProgress())
 
     private init(
         store: any ForYouStore, configuration: Configuration, clock: any WallClock, state: EngineState, model: ServingModel?,
@@ -76,28 +78,19 @@ public final class Recommender: Sendable {
         } else {
             try await store.setSetting("jurisdiction", to: configuration.jurisdiction.rawValue)
         }
-        var state = EngineState(configuration: configuration)
-        state.controls = try await store.allUserControls()
-        state.upsert(try await store.allItems())
-        var position: Int64 = 0
-        while true {
-            let page = try await store.page(after: position, limit: 10_000)
-            if page.events.isEmpty { break }
-            for event in page.events { state.apply(event) }
-            position = page.lastPosition
-        }
-        // Served history older than the no-repeat window has no use: drop it, then replay the rest.
+        // Served history older than the no-repeat window has no use: drop it; the rest is replayed.
         let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
         _ = try await store.pruneServed(before: since)
-        state.markServed(try await store.served(since: since))
+        let loaded = try await loadState(from: store, configuration: configuration, clock: clock)
         let lines = try await store.auditLines()
         // The chain continues from the last entry that parses; a damaged line stays where it is, for
         // `audit verify` to report.
         var head = (sequence: 1, hash: AuditChain.genesis)
         if let (entry, hash) = lines.reversed().lazy.compactMap(AuditChain.parse).first { head = (entry.sequence + 1, hash) }
         let engine = Recommender(
-            store: store, configuration: configuration, clock: clock, state: state, model: nil,
+            store: store, configuration: configuration, clock: clock, state: loaded.state, model: nil,
             keys: try await store.apiKeys(), auditHead: head)
+        engine.sharing.withLock { $0 = loaded.progress }
         // The newest stored model that may serve: a local model, or a package whose signature and license
         // still hold. Refusals are audited; with none left, the rules serve.
         var problems: [String] = []

@@ -37,6 +37,18 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case sequence, at, kind, actor, subject, details, previous
     }
+
+    public init(
+        sequence: Int, at: String, kind: String, actor: String, subject: String? = nil, details: [String: String] = [:], previous: String
+    ) {
+        self.sequence = sequence
+        self.at = at
+        self.kind = kind
+        self.actor = actor
+        self.subject = subject
+        self.details = details
+        self.previous = previous
+    }
 }
 
 /// The result of checking an audit log.
@@ -57,8 +69,8 @@ public enum AuditChain {
     private static let prefix = #"{"entry":"#
     private static let hashPrefix = #","hash":""#
 
-    /// The line for an entry.
-    static func line(for entry: AuditEntry) -> (line: String, hash: String) {
+    /// The line for an entry, and the entry's hash.
+    public static func line(for entry: AuditEntry) -> (line: String, hash: String) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: (try? encoder.encode(entry)) ?? Data(), as: UTF8.self)

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Several engine processes on one shared store (for example several servers on one PostgreSQL
+// database). Each process keeps its derived state in memory; this file keeps it in step with what the
+// others write: their events and items are folded in, their models, keys and controls are reloaded,
+// and an erasure anywhere rebuilds the state from the store, so the erased user is gone everywhere.
+
+import Synchronization
+
+/// How far an engine has followed its store.
+struct SharingProgress: Sendable {
+    /// The log position of the last event folded into the state.
+    var appliedPosition: Int64 = 0
+    /// Events this process appended and folded in already, beyond `appliedPosition`: skipped (and
+    /// forgotten) when the log is read past them.
+    var ownEvents: Set<EventID> = []
+    /// The last item change number applied (see ``SharedStore/items(changedAfter:)``).
+    var appliedItemChange: Int64 = 0
+}
+
+extension Recommender {
+    /// Builds the derived state from the store: controls, items, the whole event log, and served history
+    /// within the no-repeat window.
+    /// - Complexity: O(E + S) for E logged events and S served records within the window.
+    static func loadState(
+        from store: any ForYouStore, configuration: Configuration, clock: any WallClock
+    ) async throws -> (state: EngineState, progress: SharingProgress) {
+        var progress = SharingProgress()
+        // Read first, so an item upserted while the catalogue is read is applied again rather than missed.
+        if let shared = store as? any SharedStore {
+            progress.appliedItemChange = try await shared.items(changedAfter: .max).lastChange
+        }
+        var state = EngineState(configuration: configuration)
+        state.controls = try await store.allUserControls()
+        state.upsert(try await store.allItems())
+        while true {
+            let page = try await store.page(after: progress.appliedPosition, limit: 10_000)
+            if page.events.isEmpty { break }
+            for event in page.events { state.apply(event) }
+            progress.appliedPosition = page.lastPosition
+        }
+        let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
+        state.markServed(try await store.served(since: since))
+        return (state, progress)
+    }
+
+    /// Remembers events this process folded in, so following a shared store does not fold them twice.
+    func noteOwnEvents(_ events: [Event]) {
+        guard store is any SharedStore, !events.isEmpty else { return }
+        sharing.withLock { $0.ownEvents.formUnion(events.lazy.map(\.id)) }
+    }
+
+    /// Follows what other processes write to `shared` until the task is cancelled or the store closes:
+    /// applies each notified change, and every `pollInterval` catches up items and events anyway (a
+    /// notification can be lost while the store's connection is down).
+    /// - Parameter onError: called with each failure to apply a change; following goes on.
+    public func followChanges(
+        of shared: any SharedStore, pollInterval: Duration = .seconds(1), onError: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await change in shared.changes() {
+                    do { try await self.apply(change, from: shared) } catch { onError(error) }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    do {
+                        try await Task.sleep(for: pollInterval)
+                        try await self.apply(.events, from: shared)
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        onError(error)
+                    }
+                }
+            }
+            // The notifications end when the store closes: stop polling too.
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Applies one kind of change another process made to the shared store.
+    public func apply(_ change: StoreChange, from shared: any SharedStore) async throws {
+        switch change {
+        case .items:
+            try await catchUpItems(from: shared)
+        case .events:
+            // Events name items: the items they name are applied first.
+            try await catchUpItems(from: shared)
+            try await catchUpEvents()
+        case .models:
+            try await reloadModels()
+        case .keys:
+            try await writes.withLock { try await reloadKeys() }
+        case .controls:
+            try await writes.withLock {
+                let controls = try await store.allUserControls()
+                state.withLock { $0.controls = controls }
+            }
+        case .erasure:
+            try await reloadState()
+        }
+    }
+
+    private func catchUpItems(from shared: any SharedStore) async throws {
+        try await writes.withLock {
+            let after = sharing.withLock { $0.appliedItemChange }
+            let (items, last) = try await shared.items(changedAfter: after)
+            if !items.isEmpty { state.withLock { $0.upsert(items) } }
+            sharing.withLock { $0.appliedItemChange = max($0.appliedItemChange, last) }
+        }
+    }
+
+    private func catchUpEvents() async throws {
+        try await writes.withLock {
+            while true {
+                let position = sharing.withLock { $0.appliedPosition }
+                let page = try await store.page(after: position, limit: 10_000)
+                if page.events.isEmpty { return }
+                let foreign = sharing.withLock { progress in
+                    progress.appliedPosition = page.lastPosition
+                    return page.events.filter { progress.ownEvents.remove($0.id) == nil }
+                }
+                state.withLock { state in for event in foreign { state.apply(event) } }
+            }
+        }
+    }
+
+    /// Serves the newest stored model when it is not the one serving (another process trained or
+    /// installed it), after the same checks as at start; with no stored model, the rules serve.
+    private func reloadModels() async throws {
+        try await training.withLock {
+            guard let newest = try await store.savedModels().first else {
+                learned.withLock { $0 = nil }
+                return
+            }
+            let current = learned.withLock { $0?.version }
+            do {
+                let serving = try servingModel(from: newest)
+                guard serving.version != current else { return }
+                learned.withLock { $0 = serving }
+                try await recordAudit("model.loaded", details: serving.auditDetails)
+            } catch let error as ForYouError {
+                try await recordAudit("model.refused", details: ["reason": "\(error)"])
+            }
+        }
+    }
+
+    /// Rebuilds the state from the store (after an erasure by another process, whose effects on the
+    /// aggregates this process cannot subtract without the erased events).
+    private func reloadState() async throws {
+        try await writes.withLock {
+            try await servedWrites.withLock {
+                let loaded = try await Self.loadState(from: store, configuration: configuration, clock: clock)
+                state.withLock { $0 = loaded.state }
+                sharing.withLock { $0 = loaded.progress }
+                erasures.withLock { $0 += 1 }
+            }
+        }
+    }
+}

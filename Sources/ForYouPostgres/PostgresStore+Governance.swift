@@ -68,12 +68,14 @@ extension PostgresStore {
     public func apiKeys() async throws -> [APIKeyRecord] {
         try await guarded {
             try await collect(
-                try await client.query("SELECT id, name, role, secret_hash, created_at, revoked_at FROM api_keys ORDER BY saved", logger: logger)
-                    .decode((String, String, String, Data, Int64, Int64?).self)
+                try await client.query(
+                    "SELECT id, name, role, secret_hash, created_at, revoked_at, rate_limit, max_body_bytes FROM api_keys ORDER BY saved", logger: logger
+                ).decode((String, String, String, Data, Int64, Int64?, Double?, Int64?).self)
             ).map { row in
                 APIKeyRecord(
                     id: row.0, name: row.1, role: APIRole(rawValue: row.2) ?? .serve, secretHash: Array(row.3),
-                    createdAt: Timestamp(milliseconds: row.4), revokedAt: row.5.map(Timestamp.init(milliseconds:)))
+                    createdAt: Timestamp(milliseconds: row.4), revokedAt: row.5.map(Timestamp.init(milliseconds:)),
+                    limits: APIKeyLimits(requestsPerSecond: row.6, maximumBodyBytes: row.7.map(Int.init)))
             }
         }
     }
@@ -82,10 +84,12 @@ extension PostgresStore {
         try await transaction { connection in
             try await connection.query(
                 """
-                INSERT INTO api_keys (id, name, role, secret_hash, created_at, revoked_at)
-                VALUES (\(key.id), \(key.name), \(key.role.rawValue), \(Data(key.secretHash)), \(key.createdAt.milliseconds), \(key.revokedAt?.milliseconds))
+                INSERT INTO api_keys (id, name, role, secret_hash, created_at, revoked_at, rate_limit, max_body_bytes)
+                VALUES (\(key.id), \(key.name), \(key.role.rawValue), \(Data(key.secretHash)), \(key.createdAt.milliseconds),
+                    \(key.revokedAt?.milliseconds), \(key.limits.requestsPerSecond), \(key.limits.maximumBodyBytes.map(Int64.init)))
                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, secret_hash = excluded.secret_hash,
-                    created_at = excluded.created_at, revoked_at = excluded.revoked_at
+                    created_at = excluded.created_at, revoked_at = excluded.revoked_at, rate_limit = excluded.rate_limit,
+                    max_body_bytes = excluded.max_body_bytes
                 """, logger: logger)
             try await notify(.keys, on: connection)
         }

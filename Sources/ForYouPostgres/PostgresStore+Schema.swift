@@ -79,7 +79,14 @@ extension PostgresStore {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            "v2: per-key limits",
+            [
+                "ALTER TABLE api_keys ADD COLUMN rate_limit DOUBLE PRECISION",  // requests per second; NULL: the server's default
+                "ALTER TABLE api_keys ADD COLUMN max_body_bytes BIGINT",  // NULL: the server's default
+            ]
+        ),
     ]
 
     /// Runs the migrations the database lacks, in one transaction: a failed migration leaves the schema

@@ -63,12 +63,15 @@ extension SQLiteStore {
 
     public func apiKeys() async throws -> [APIKeyRecord] {
         try await read(main) { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, role, secret_hash, created_at, revoked_at FROM api_keys ORDER BY created_at, id").map { row in
+            try Row.fetchAll(
+                db, sql: "SELECT id, name, role, secret_hash, created_at, revoked_at, rate_limit, max_body_bytes FROM api_keys ORDER BY created_at, id"
+            ).map { row in
                 let revoked: Int64? = row[5]
                 let hash: Data = row[3]
                 return APIKeyRecord(
                     id: row[0], name: row[1], role: APIRole(rawValue: row[2]) ?? .serve, secretHash: Array(hash),
-                    createdAt: Timestamp(milliseconds: row[4]), revokedAt: revoked.map(Timestamp.init(milliseconds:)))
+                    createdAt: Timestamp(milliseconds: row[4]), revokedAt: revoked.map(Timestamp.init(milliseconds:)),
+                    limits: APIKeyLimits(requestsPerSecond: row[6], maximumBodyBytes: row[7]))
             }
         }
     }
@@ -76,8 +79,14 @@ extension SQLiteStore {
     public func saveAPIKey(_ key: APIKeyRecord) async throws {
         try await write(main) { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO api_keys (id, name, role, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [key.id, key.name, key.role.rawValue, Data(key.secretHash), key.createdAt.milliseconds, key.revokedAt?.milliseconds])
+                sql: """
+                    INSERT OR REPLACE INTO api_keys (id, name, role, secret_hash, created_at, revoked_at, rate_limit, max_body_bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key.id, key.name, key.role.rawValue, Data(key.secretHash), key.createdAt.milliseconds, key.revokedAt?.milliseconds,
+                    key.limits.requestsPerSecond, key.limits.maximumBodyBytes,
+                ])
         }
     }
 

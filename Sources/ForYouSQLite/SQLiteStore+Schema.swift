@@ -67,6 +67,13 @@ extension SQLiteStore {
                     );
                     """)
         }
+        migrator.registerMigration("v4: per-key limits") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE api_keys ADD COLUMN rate_limit REAL;            -- requests per second; NULL: the server's default
+                    ALTER TABLE api_keys ADD COLUMN max_body_bytes INTEGER;     -- NULL: the server's default
+                    """)
+        }
         return migrator
     }
 

@@ -7,16 +7,29 @@ import ForYou
 import HTTPTypes
 import Hummingbird
 
+/// Who is calling, once `Access.check` let them in.
+struct Caller: Sendable {
+    /// The actor to audit: `key:<id>`, or `anonymous` while no key exists.
+    var actor: String
+    /// The largest body this caller may send: the key's own limit, else the server's.
+    var maximumBodyBytes: Int
+}
+
 struct Access: Sendable {
     let engine: Recommender
     let limiter: RateLimiter
 
-    /// Checks the request's key against the role; returns the actor to audit (`key:<id>`, or
-    /// `anonymous` while no key exists).
+    /// Checks the request's key against the role, the key's rate limit and its body size limit (on the
+    /// declared `Content-Length`; an undeclared body is cut at the same limit when read).
     /// - Throws: ``ForYouError/Code/unauthenticated`` (401) without a valid key, ``ForYouError/Code/forbidden`` (403)
-    ///   with a key of another role.
-    func check(_ request: Request, _ role: APIRole) throws -> String {
-        guard engine.requiresAuthentication else { return "anonymous" }
+    ///   with a key of another role, ``ForYouError/Code/rateLimited`` (429, with Retry-After) over the
+    ///   key's rate, ``ForYouError/Code/payloadTooLarge`` (413) over its body size limit.
+    func check(_ request: Request, _ role: APIRole) throws -> Caller {
+        let defaults = limiter.limits
+        guard engine.requiresAuthentication else {
+            try Self.checkDeclaredSize(request, limit: defaults.maximumBodyBytes, owner: "this server")
+            return Caller(actor: "anonymous", maximumBodyBytes: defaults.maximumBodyBytes)
+        }
         guard let presented = Self.presentedKey(request) else {
             throw ForYouError(.unauthenticated, "this route needs an API key: send `Authorization: Bearer <key>` (create one with `foryou keys create`)")
         }
@@ -26,14 +39,22 @@ struct Access: Sendable {
         guard key.role == role || key.role == .admin else {
             throw ForYouError(.forbidden, "a key with role \(key.role.rawValue) may not use this route; it needs role \(role.rawValue)")
         }
-        if let wait = limiter.admit(key.id) {
-            var error = ForYouError(
-                .rateLimited,
-                "key \(key.id) made more than \(limiter.limits.requestsPerSecond.rounded() == limiter.limits.requestsPerSecond ? String(Int(limiter.limits.requestsPerSecond)) : String(limiter.limits.requestsPerSecond)) requests per second (burst \(limiter.limits.burst)); retry later")
+        if let wait = limiter.admit(key) {
+            let (rate, burst) = defaults.rate(for: key)
+            let shown = rate.rounded() == rate ? String(Int(rate)) : String(rate)
+            var error = ForYouError(.rateLimited, "key \(key.id) made more than \(shown) requests per second (burst \(burst)); retry later")
             error.retryAfterSeconds = max(1, Int(wait.rounded(.up)))
             throw error
         }
-        return "key:\(key.id)"
+        let maximum = key.limits.maximumBodyBytes ?? defaults.maximumBodyBytes
+        try Self.checkDeclaredSize(request, limit: maximum, owner: "key \(key.id)")
+        return Caller(actor: "key:\(key.id)", maximumBodyBytes: maximum)
+    }
+
+    /// Refuses a declared body over the limit before any of it is read.
+    static func checkDeclaredSize(_ request: Request, limit: Int, owner: String) throws {
+        guard let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit else { return }
+        throw ForYouError(.payloadTooLarge, "the request body is \(declared) bytes; \(owner) may send at most \(limit) bytes per request")
     }
 
     static func presentedKey(_ request: Request) -> String? {

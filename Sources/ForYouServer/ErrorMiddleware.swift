@@ -29,7 +29,7 @@ struct ForYouErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is NIOTooManyBytesError {
             throw ForYouError(
                 .payloadTooLarge,
-                "the request body must be at most \(ForYouAPI.maximumBodyBytes) bytes (\(ForYouAPI.maximumBodyBytes * 16) for PUT /v1/models/package)")
+                "the request body is larger than this server or this key accepts (serve --max-body-bytes, default \(ForYouAPI.maximumBodyBytes) bytes)")
         } catch {
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             throw ForYouError(.internal, "internal error")

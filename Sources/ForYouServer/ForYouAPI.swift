@@ -38,11 +38,24 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Builds the ForYou HTTP application.
 public enum ForYouAPI {
-    /// The largest request body accepted: 4 MiB.
+    /// The largest request body accepted unless `serve --max-body-bytes` or the key says otherwise: 4 MiB.
     public static let maximumBodyBytes = 4 * 1024 * 1024
+    /// How many times larger than the body limit an algorithm package may be (its weights are big).
+    static let packageSizeFactor = 16
+
+    /// Reads the body up to `limit` bytes; a larger one is `payload_too_large`, naming the limit.
+    static func collectBody(of request: Request, upTo limit: Int) async throws -> ByteBuffer {
+        var request = request
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw ForYouError(.payloadTooLarge, "the request body must be at most \(limit) bytes")
+        }
+    }
 
     /// The router with every route and middleware, for tests (`app.test(.router)`) and the server.
     public static func makeRouter(
@@ -70,13 +83,13 @@ public enum ForYouAPI {
         router.get("/openapi.json") { _, _ in try web.response(for: "openapi.json") }
         router.get("/web/{file}") { _, context in try web.response(for: try context.parameters.require("file")) }
         router.put("/v1/items") { request, _ in
-            _ = try access.check(request, .ingest)
-            let body = try await decode(ItemBatchRequest.self, from: request, limit: engine.configuration.maximumItemBatch)
+            let caller = try access.check(request, .ingest)
+            let body = try await decode(ItemBatchRequest.self, from: request, limit: engine.configuration.maximumItemBatch, caller: caller)
             return ItemBatchResponse(upserted: try await engine.upsertItems(body.items.map(\.input)))
         }
         router.post("/v1/events") { request, _ in
-            _ = try access.check(request, .ingest)
-            let body = try await decode(EventBatchRequest.self, from: request, limit: engine.configuration.maximumEventBatch)
+            let caller = try access.check(request, .ingest)
+            let body = try await decode(EventBatchRequest.self, from: request, limit: engine.configuration.maximumEventBatch, caller: caller)
             let result = try await engine.ingest(body.events.map(\.input))
             return EventBatchResponse(
                 accepted: result.accepted, duplicates: result.duplicates,
@@ -104,38 +117,39 @@ public enum ForYouAPI {
             return ControlsBody(try engine.controls(of: try userParameter(context)))
         }
         router.put("/v1/users/{user}/controls") { request, context in
-            let actor = try access.check(request, .serve)
+            let caller = try access.check(request, .serve)
+            let actor = caller.actor
             let user = try userParameter(context)
-            let body = try await decode(ControlsBody.self, from: request, limit: 1)
+            let body = try await decode(ControlsBody.self, from: request, limit: 1, caller: caller)
             return ControlsBody(try await engine.setControls(of: user, to: try body.controls(), actor: actor))
         }
         router.post("/v1/users/{user}/reset") { request, context in
-            let actor = try access.check(request, .serve)
+            let actor = try access.check(request, .serve).actor
             let user = try userParameter(context)
             try await engine.resetProfile(of: user, actor: actor)
             return ResetResponse(user: user, reset: true)
         }
         router.get("/v1/users/{user}/export") { request, context in
-            let actor = try access.check(request, .admin)
+            let actor = try access.check(request, .admin).actor
             return ExportResponse(try await engine.export(user: try userParameter(context), actor: actor))
         }
         router.delete("/v1/users/{user}") { request, context in
-            let actor = try access.check(request, .admin)
+            let actor = try access.check(request, .admin).actor
             let user = try userParameter(context)
             let deleted = try await engine.erase(user: user, actor: actor)
             return ErasureResponse(user: user, erased: true, eventsDeleted: deleted)
         }
         router.post("/v1/models/train") { request, context in
-            let actor = try access.check(request, .admin)
+            let actor = try access.check(request, .admin).actor
             let fromScratch = try boolean(request.uri.queryParameters["from_scratch"].map(String.init), name: "from_scratch", default: false)
             let info = try await engine.train(fromScratch: fromScratch, actor: actor) { context.logger.info("\($0)") }
             context.logger.notice("model \(info.version) trained on \(info.events) events and swapped in")
             return ModelResponse(info)
         }
         router.put("/v1/models/package") { request, context in
-            let actor = try access.check(request, .admin)
-            var request = request
-            let bytes = try await request.collectBody(upTo: maximumBodyBytes * 16)
+            let caller = try access.check(request, .admin)
+            let actor = caller.actor
+            let bytes = try await collectBody(of: request, upTo: caller.maximumBodyBytes * packageSizeFactor)
             do {
                 let info = try await engine.installPackage(Array(bytes.readableBytesView), actor: actor)
                 context.logger.notice("algorithm package \(info.packageID ?? "?") installed: serving \(info.version)")
@@ -161,17 +175,19 @@ public enum ForYouAPI {
             return KeyListResponse(keys: try await engine.apiKeys().map { KeyResponse($0) })
         }
         router.post("/v1/keys") { request, context -> EditedResponse<KeyResponse> in
-            let actor = try access.check(request, .admin)
-            let body = try await decode(KeyRequest.self, from: request, limit: 1)
+            let caller = try access.check(request, .admin)
+            let actor = caller.actor
+            let body = try await decode(KeyRequest.self, from: request, limit: 1, caller: caller)
             guard let role = APIRole(rawValue: body.role) else {
                 throw ForYouError(.invalidValue, "`role` must be one of \(APIRole.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let created = try await engine.createAPIKey(name: body.name, role: role, actor: actor)
+            let limits = APIKeyLimits(requestsPerSecond: body.rateLimit, maximumBodyBytes: body.maxBodyBytes)
+            let created = try await engine.createAPIKey(name: body.name, role: role, limits: limits, actor: actor)
             context.logger.notice("API key \(created.record.id) (\(role.rawValue)) created by \(actor)")
             return EditedResponse(status: .created, response: KeyResponse(created.record, key: created.key))
         }
         router.delete("/v1/keys/{id}") { request, context in
-            let actor = try access.check(request, .admin)
+            let actor = try access.check(request, .admin).actor
             let id = try context.parameters.require("id")
             try await engine.revokeAPIKey(id: id, actor: actor)
             return KeyResponse(try await engine.apiKeys().first { $0.id == id }!)
@@ -239,10 +255,9 @@ public enum ForYouAPI {
         return decoded
     }
 
-    /// Reads at most ``maximumBodyBytes`` and decodes JSON, turning decoding failures into `invalid_json`.
-    static func decode<Body: Decodable>(_ type: Body.Type, from request: Request, limit: Int) async throws -> Body {
-        var request = request
-        let buffer = try await request.collectBody(upTo: maximumBodyBytes)
+    /// Reads at most the caller's body limit and decodes JSON, turning decoding failures into `invalid_json`.
+    static func decode<Body: Decodable>(_ type: Body.Type, from request: Request, limit: Int, caller: Caller) async throws -> Body {
+        let buffer = try await collectBody(of: request, upTo: caller.maximumBodyBytes)
         let decoder = JSONDecoder()
         decoder.userInfo[.batchLimit] = limit
         do {

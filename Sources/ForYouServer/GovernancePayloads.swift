@@ -16,6 +16,11 @@ struct NamedWeight: Codable, Sendable {
 struct KeyRequest: Codable, Sendable {
     var name: String
     var role: String
+    /// The key's own requests per second (0: unlimited); absent: the server's.
+    var rateLimit: Double?
+    /// The key's own largest request body; absent: the server's.
+    var maxBodyBytes: Int?
+    enum CodingKeys: String, CodingKey { case name, role, rateLimit = "rate_limit", maxBodyBytes = "max_body_bytes" }
 }
 
 /// A key record (never the key itself, except once in the answer to its creation).
@@ -27,7 +32,12 @@ struct KeyResponse: Codable, Sendable {
     var revokedAt: String?
     /// The key text: present only in the answer to `POST /v1/keys`; it is never shown again.
     var key: String?
-    enum CodingKeys: String, CodingKey { case id, name, role, key, createdAt = "created_at", revokedAt = "revoked_at" }
+    /// The key's own limits, when it has them.
+    var rateLimit: Double?
+    var maxBodyBytes: Int?
+    enum CodingKeys: String, CodingKey {
+        case id, name, role, key, createdAt = "created_at", revokedAt = "revoked_at", rateLimit = "rate_limit", maxBodyBytes = "max_body_bytes"
+    }
 
     init(_ record: APIKeyRecord, key: String? = nil) {
         id = record.id
@@ -36,6 +46,8 @@ struct KeyResponse: Codable, Sendable {
         createdAt = record.createdAt.rfc3339
         revokedAt = record.revokedAt?.rfc3339
         self.key = key
+        rateLimit = record.limits.requestsPerSecond
+        maxBodyBytes = record.limits.maximumBodyBytes
     }
 }
 

@@ -1,22 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Per-key rate limits: a token bucket for each API key, so one noisy key is answered 429 with
-// Retry-After while every other key keeps its own budget. Requests without keys (development mode,
-// before any key exists) are not limited.
+// Retry-After while every other key keeps its own budget. A key may carry its own rate; the others get
+// the server's. Requests without keys (development mode, before any key exists) are not rate limited.
 
+import ForYou
 import Foundation
 import Synchronization
 
-/// How many requests each API key may make.
+/// How much each API key may send, unless the key has limits of its own (``APIKeyLimits``).
 public struct RateLimits: Sendable {
     /// Sustained requests per second per key; 0 turns limiting off. Default: 200.
     public var requestsPerSecond: Double
     /// How many requests a key may make at once after being idle. Default: 400.
     public var burst: Int
+    /// The largest request body, in bytes (algorithm packages may be 16 times larger). Default: 4 MiB.
+    public var maximumBodyBytes: Int
 
-    public init(requestsPerSecond: Double = 200, burst: Int = 400) {
+    public init(requestsPerSecond: Double = 200, burst: Int = 400, maximumBodyBytes: Int = ForYouAPI.maximumBodyBytes) {
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst
+        self.maximumBodyBytes = maximumBodyBytes
+    }
+
+    /// The rate and burst for a key: its own rate (bursts of twice as many requests), else the defaults.
+    func rate(for key: APIKeyRecord) -> (requestsPerSecond: Double, burst: Int) {
+        guard let own = key.limits.requestsPerSecond else { return (requestsPerSecond, burst) }
+        return (own, max(1, Int((own * 2).rounded(.up))))
     }
 }
 
@@ -37,19 +47,20 @@ final class RateLimiter: Sendable {
     }
 
     /// Takes one request from the key's bucket; `nil` when admitted, else the seconds until it would be.
-    func admit(_ key: String) -> Double? {
-        guard limits.requestsPerSecond > 0 else { return nil }
+    func admit(_ key: APIKeyRecord) -> Double? {
+        let (rate, burst) = limits.rate(for: key)
+        guard rate > 0 else { return nil }
         let time = now()
         return buckets.withLock { buckets in
-            var bucket = buckets[key] ?? Bucket(tokens: Double(limits.burst), updated: time)
-            bucket.tokens = min(Double(limits.burst), bucket.tokens + (time - bucket.updated) * limits.requestsPerSecond)
+            var bucket = buckets[key.id] ?? Bucket(tokens: Double(burst), updated: time)
+            bucket.tokens = min(Double(burst), bucket.tokens + (time - bucket.updated) * rate)
             bucket.updated = time
-            defer { buckets[key] = bucket }
+            defer { buckets[key.id] = bucket }
             if bucket.tokens >= 1 {
                 bucket.tokens -= 1
                 return nil
             }
-            return (1 - bucket.tokens) / limits.requestsPerSecond
+            return (1 - bucket.tokens) / rate
         }
     }
 }

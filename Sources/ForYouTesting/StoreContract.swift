@@ -176,11 +176,14 @@ public enum StoreContract {
     static func apiKeyRecords(_ store: any ForYouStore) async throws {
         var key = APIKeyRecord(id: "abc", name: "app", role: .serve, secretHash: [1, 2, 3], createdAt: Timestamp(milliseconds: 5))
         try await store.saveAPIKey(key)
-        try await store.saveAPIKey(APIKeyRecord(id: "def", name: "overseer", role: .overseer, secretHash: [4], createdAt: Timestamp(milliseconds: 6)))
+        let limited = APIKeyRecord(
+            id: "def", name: "pipeline", role: .ingest, secretHash: [4], createdAt: Timestamp(milliseconds: 6),
+            limits: APIKeyLimits(requestsPerSecond: 2.5, maximumBodyBytes: 65_536))
+        try await store.saveAPIKey(limited)
         key.revokedAt = Timestamp(milliseconds: 9)
         try await store.saveAPIKey(key)
         let keys = try await store.apiKeys()
-        try expect(keys.count == 2 && keys[0] == key && keys[1].role == .overseer, "keys: \(keys)")
+        try expect(keys.count == 2 && keys[0] == key && keys[1] == limited, "keys: \(keys)")
     }
 
     static func auditLines(_ store: any ForYouStore) async throws {

@@ -4,6 +4,7 @@
 // runs side by side in the same process and the same run:
 //   - ingest into the durable SQLite store (an fsync per batch) vs. the in-memory store (no disk):
 //     what durability costs;
+//   - with --postgres, the same against a PostgreSQL store, side by side;
 //   - feed requests vs. GET /healthz through the same server and client: what building a feed costs
 //     on top of HTTP.
 // The load generator (AsyncHTTPClient) runs in the same process as the server, so both share the
@@ -12,6 +13,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import ForYou
+import ForYouPostgres
 import ForYouServer
 import ForYouSQLite
 import Foundation
@@ -24,7 +26,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure ingest throughput and feed latency over HTTP on the demo world.",
-        discussion: "Build with -c release for figures worth reporting. Prints a Markdown table."
+        discussion: "Build with -c release for figures worth reporting. Prints a Markdown table. `bench flood` measures per-key isolation.",
+        subcommands: [BenchFloodCommand.self]
     )
 
     @Option(help: "Event batches to ingest per store (500 events each).")
@@ -39,6 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The seed of the demo world.")
     var seed: UInt64 = 42
 
+    @Option(help: "A PostgreSQL server (postgres://user@host:port/database) to measure beside SQLite: a fresh database is created on it.")
+    var postgres: String?
+
     func validate() throws {
         guard batches >= 1 else { throw ValidationError("--batches must be >= 1") }
         guard requests >= 100 else { throw ValidationError("--requests must be >= 100") }
@@ -50,7 +56,14 @@ struct BenchCommand: AsyncParsableCommand {
         let folder = NSTemporaryDirectory() + "foryou-bench-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var results: [(String, BenchResult)] = []
-        for (name, store) in [("SQLite (durable)", try SQLiteStore(directory: folder) as any ForYouStore), ("memory (not durable)", MemoryStore())] {
+        var stores: [(String, any ForYouStore)] = [("SQLite (durable)", try SQLiteStore(directory: folder))]
+        if let postgres {
+            let database = try await PostgresStore.createDatabase(named: "foryou_bench_\(UInt32.random(in: 0...UInt32.max))", on: postgres)
+            printError("created the database \(PostgresStore.redacted(url: database)) for this run")
+            stores.append(("PostgreSQL (durable)", try await PostgresStore.connect(url: database)))
+        }
+        stores.append(("memory (not durable)", MemoryStore()))
+        for (name, store) in stores {
             printError("[\(name)] loading the demo world: \(world.items.count) items, \(world.events.count) events ...")
             let engine = try await Recommender.open(store: store)
             _ = try await DemoLoader.load(world, into: engine)
@@ -184,8 +197,11 @@ struct BenchCommand: AsyncParsableCommand {
         for (name, r) in results {
             out += "| \(name) | \(f(r.eventsPerSecond, 0)) | \(f(r.feed.p50)) | \(f(r.feed.p99)) | \(f(r.feed.perSecond, 0)) | \(f(r.health.p50)) | \(f(r.health.p99)) | \(f(r.feed.p50 / r.health.p50, 1))× |\n"
         }
-        if results.count == 2 {
-            out += "\nDurable ingest ÷ in-memory ingest: \(f(results[0].1.eventsPerSecond / results[1].1.eventsPerSecond))× the throughput.\n"
+        if let memory = results.last, results.count >= 2 {
+            out += "\n"
+            for (name, result) in results.dropLast() {
+                out += "\(name) ingest ÷ in-memory ingest: \(f(result.eventsPerSecond / memory.1.eventsPerSecond))× the throughput.\n"
+            }
         }
         return out
     }

@@ -17,13 +17,18 @@ struct KeysCommand: AsyncParsableCommand {
         var role: String
         @Option(help: "A name to recognise the key by.")
         var name: String
+        @Option(help: "This key's own requests per second, bursts of twice as many (0: unlimited; default: the server's --rate-limit).")
+        var rateLimit: Double?
+        @Option(help: "This key's own largest request body in bytes (default: the server's --max-body-bytes).")
+        var maxBodyBytes: Int?
 
         func run() async throws {
             try await reportingErrors {
                 guard let parsed = APIRole(rawValue: role) else {
                     throw ForYouError(.invalidArgument, "--role must be one of \(APIRole.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-                let created = try await engine.open().createAPIKey(name: name, role: parsed)
+                let limits = APIKeyLimits(requestsPerSecond: rateLimit, maximumBodyBytes: maxBodyBytes)
+                let created = try await engine.open().createAPIKey(name: name, role: parsed, limits: limits)
                 print(created.key)
                 printError("created key \(created.record.id) (\(parsed.rawValue)); it is shown only now")
             }
@@ -31,13 +36,17 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List keys: id, role, name, created, revoked.")
+        static let configuration = CommandConfiguration(abstract: "List keys: id, role, name, created, revoked, and the key's own limits.")
         @OptionGroup var engine: EngineOptions
 
         func run() async throws {
             try await reportingErrors {
                 for key in try await engine.open().apiKeys() {
-                    print([key.id, key.role.rawValue, key.name, key.createdAt.rfc3339, key.revokedAt.map { "revoked \($0.rfc3339)" } ?? "active"].joined(separator: "\t"))
+                    let limits = [
+                        key.limits.requestsPerSecond.map { "rate_limit=\($0)" }, key.limits.maximumBodyBytes.map { "max_body_bytes=\($0)" },
+                    ].compactMap { $0 }
+                    let columns = [key.id, key.role.rawValue, key.name, key.createdAt.rfc3339, key.revokedAt.map { "revoked \($0.rfc3339)" } ?? "active"]
+                    print((columns + limits).joined(separator: "\t"))
                 }
             }
         }

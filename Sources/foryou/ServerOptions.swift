@@ -23,10 +23,16 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "How many requests a key may make at once after being idle.")
     var burst = 400
 
+    @Option(help: "The largest request body in bytes (a key may have its own, see `keys create --max-body-bytes`); over it the answer is 413.")
+    var maxBodyBytes = ForYouAPI.maximumBodyBytes
+
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be >= 0, got \(rateLimit)") }
         guard burst >= 1 else { throw ValidationError("--burst must be >= 1, got \(burst)") }
+        guard APIKeyLimits.maximumBodyBytesRange.contains(maxBodyBytes) else {
+            throw ValidationError("--max-body-bytes must be in \(APIKeyLimits.maximumBodyBytesRange), got \(maxBodyBytes)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; got \(logLevel)")
         }
@@ -48,7 +54,7 @@ struct ServerOptions: ParsableArguments {
         if web.folder == nil {
             logger.warning("the web pages were not found next to the binary (foryou_ForYouServer.resources); the API works, / and /console answer 404")
         }
-        let limits = RateLimits(requestsPerSecond: rateLimit, burst: burst)
+        let limits = RateLimits(requestsPerSecond: rateLimit, burst: burst, maximumBodyBytes: maxBodyBytes)
         let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web, limits: limits) { port in
             let sizes = engine.sizes
             logger.notice(

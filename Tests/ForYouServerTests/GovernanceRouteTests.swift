@@ -185,4 +185,47 @@ struct RateLimitTests {
             #expect(try await client.send(.get, "/v1/users/u1/profile", key: noisy).status == .tooManyRequests)
         }
     }
+
+    /// A key with its own limits: its own rate (bursts of twice as many) instead of the server's, and its
+    /// own largest body (413 naming the limit, before the body is read); keys without limits keep the
+    /// server's; the limits survive in the key list.
+    @Test func aKeyWithItsOwnLimitsIsHeldToThemAndOnlyThem() async throws {
+        let fixture = try await APIFixture()
+        let pipeline = try await fixture.engine.createAPIKey(
+            name: "pipeline", role: .ingest, limits: APIKeyLimits(requestsPerSecond: 1, maximumBodyBytes: 2048)).key
+        let ordinary = try await fixture.engine.createAPIKey(name: "ordinary", role: .ingest).key
+        let admin = try await fixture.engine.createAPIKey(name: "ops", role: .admin).key
+        let time = Mutex(0.0)
+        let app = Application(
+            router: ForYouAPI.makeRouter(
+                engine: fixture.engine, limits: RateLimits(requestsPerSecond: 100, burst: 100, maximumBodyBytes: 1 << 20),
+                clock: { time.withLock { $0 } }))
+        let small = #"{"events":[{"id":"e1","user":"u1","item":"v1","type":"like"}]}"#
+        let large = #"{"events":[]}"# + String(repeating: " ", count: 4096)
+        try await app.test(.router) { client in
+            // Rate 1 per second, burst 2: the third request in the same instant is refused.
+            #expect(try await client.send(.post, "/v1/events", json: small, key: pipeline).status == .ok)
+            #expect(try await client.send(.post, "/v1/events", json: small, key: pipeline).status == .ok)
+            let limited = try await client.send(.post, "/v1/events", json: small, key: pipeline)
+            #expect(limited.status == .tooManyRequests)
+            #expect(try limited.error().message.contains("more than 1 requests per second (burst 2)"))
+            for _ in 0..<5 { #expect(try await client.send(.post, "/v1/events", json: small, key: ordinary).status == .ok) }
+
+            time.withLock { $0 += 10 }
+            let tooLarge = try await client.send(.post, "/v1/events", json: large, key: pipeline)
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(try tooLarge.error().code == "payload_too_large")
+            let message = try tooLarge.error().message
+            #expect(message.contains("at most 2048 bytes"), "\(message)")
+            #expect(try await client.send(.post, "/v1/events", json: large, key: ordinary).status == .ok)
+
+            let listed = try await client.send(.get, "/v1/keys", key: admin).text
+            #expect(listed.contains(#""rate_limit":1"#) && listed.contains(#""max_body_bytes":2048"#), "\(listed)")
+            let created = try await client.send(.post, "/v1/keys", json: #"{"name":"public","role":"serve","rate_limit":5,"max_body_bytes":4096}"#, key: admin)
+            #expect(created.status == .created && created.text.contains(#""rate_limit":5"#), "\(created.text)")
+            let refused = try await client.send(.post, "/v1/keys", json: #"{"name":"bad","role":"serve","max_body_bytes":10}"#, key: admin)
+            #expect(refused.status == .badRequest)
+            #expect(try refused.error().message.contains("max_body_bytes"))
+        }
+    }
 }

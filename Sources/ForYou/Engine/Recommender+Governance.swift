@@ -62,15 +62,21 @@ extension Recommender {
     public func authenticate(_ presented: String) -> APIKeyRecord? { keyring.withLock { $0.authenticate(presented) } }
 
     /// Creates a key; the returned text is shown once and never stored.
-    public func createAPIKey(name: String, role: APIRole, actor: String = "cli") async throws -> (key: String, record: APIKeyRecord) {
+    public func createAPIKey(
+        name: String, role: APIRole, limits: APIKeyLimits = APIKeyLimits(), actor: String = "cli"
+    ) async throws -> (key: String, record: APIKeyRecord) {
         guard (1...64).contains(name.utf8.count) else { throw ForYouError(.invalidArgument, "`name` must be 1...64 bytes") }
         try IdentifierRules.validate(name, field: "name")
-        let created = APIKeyring.generate(name: name, role: role, now: clock.now())
+        try limits.validate()
+        let created = APIKeyring.generate(name: name, role: role, limits: limits, now: clock.now())
         try await writes.withLock {
             try await store.saveAPIKey(created.record)
             try await reloadKeys()
         }
-        try await recordAudit("key.created", actor: actor, details: ["key_id": created.record.id, "role": role.rawValue, "name": name])
+        var details = ["key_id": created.record.id, "role": role.rawValue, "name": name]
+        if let rate = limits.requestsPerSecond { details["rate_limit"] = "\(rate)" }
+        if let bytes = limits.maximumBodyBytes { details["max_body_bytes"] = "\(bytes)" }
+        try await recordAudit("key.created", actor: actor, details: details)
         return created
     }
 

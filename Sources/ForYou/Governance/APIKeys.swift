@@ -28,14 +28,48 @@ public struct APIKeyRecord: Sendable, Equatable {
     public var secretHash: [UInt8]
     public var createdAt: Timestamp
     public var revokedAt: Timestamp?
+    /// This key's own limits; where `nil`, the server's defaults apply.
+    public var limits: APIKeyLimits
 
-    public init(id: String, name: String, role: APIRole, secretHash: [UInt8], createdAt: Timestamp, revokedAt: Timestamp? = nil) {
+    public init(
+        id: String, name: String, role: APIRole, secretHash: [UInt8], createdAt: Timestamp, revokedAt: Timestamp? = nil,
+        limits: APIKeyLimits = APIKeyLimits()
+    ) {
         self.id = id
         self.name = name
         self.role = role
         self.secretHash = secretHash
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.limits = limits
+    }
+}
+
+/// Limits one key may have instead of the server's defaults (`serve --rate-limit`, `--max-body-bytes`):
+/// for example a higher rate for an ingest pipeline, a lower one for a public client.
+public struct APIKeyLimits: Sendable, Equatable {
+    /// Sustained requests per second (bursts up to twice as many); 0 means unlimited.
+    public var requestsPerSecond: Double?
+    /// The largest request body, in bytes.
+    public var maximumBodyBytes: Int?
+
+    public init(requestsPerSecond: Double? = nil, maximumBodyBytes: Int? = nil) {
+        self.requestsPerSecond = requestsPerSecond
+        self.maximumBodyBytes = maximumBodyBytes
+    }
+
+    /// The allowed ranges.
+    public static let requestsPerSecondRange: ClosedRange<Double> = 0...1_000_000
+    public static let maximumBodyBytesRange: ClosedRange<Int> = 1024...(64 << 20)
+
+    /// Checks the ranges, naming the field.
+    public func validate() throws(ForYouError) {
+        if let rate = requestsPerSecond, !(rate.isFinite && Self.requestsPerSecondRange.contains(rate)) {
+            throw ForYouError(.invalidArgument, "`rate_limit` must be 0...1000000 requests per second (0: unlimited), got \(rate)")
+        }
+        if let bytes = maximumBodyBytes, !Self.maximumBodyBytesRange.contains(bytes) {
+            throw ForYouError(.invalidArgument, "`max_body_bytes` must be 1024...67108864, got \(bytes)")
+        }
     }
 }
 
@@ -61,12 +95,14 @@ public struct APIKeyring: Sendable {
     }
 
     /// Creates a key: the text to hand over once, and the record to store.
-    public static func generate(name: String, role: APIRole, now: Timestamp) -> (key: String, record: APIKeyRecord) {
+    public static func generate(
+        name: String, role: APIRole, limits: APIKeyLimits = APIKeyLimits(), now: Timestamp
+    ) -> (key: String, record: APIKeyRecord) {
         var generator = SystemRandomNumberGenerator()
         let id = (0..<6).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
         let secret = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexString
         let key = "fy_\(id)_\(secret)"
-        return (key, APIKeyRecord(id: id, name: name, role: role, secretHash: hash(key), createdAt: now))
+        return (key, APIKeyRecord(id: id, name: name, role: role, secretHash: hash(key), createdAt: now, limits: limits))
     }
 
     static func hash(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Array(key.utf8))) }

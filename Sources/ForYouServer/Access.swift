@@ -19,11 +19,11 @@ struct Access: Sendable {
     let engine: Recommender
     let limiter: RateLimiter
 
-    /// Checks the request's key against the role, the key's rate limit and its body size limit (on the
-    /// declared `Content-Length`; an undeclared body is cut at the same limit when read).
+    /// Checks the request's key against the role and its body size limit (on the declared
+    /// `Content-Length`; an undeclared body is cut at the same limit when read). The key's rate limit was
+    /// applied before, by `PerKeyLimitsMiddleware`.
     /// - Throws: ``ForYouError/Code/unauthenticated`` (401) without a valid key, ``ForYouError/Code/forbidden`` (403)
-    ///   with a key of another role, ``ForYouError/Code/rateLimited`` (429, with Retry-After) over the
-    ///   key's rate, ``ForYouError/Code/payloadTooLarge`` (413) over its body size limit.
+    ///   with a key of another role, ``ForYouError/Code/payloadTooLarge`` (413) over its body size limit.
     func check(_ request: Request, _ role: APIRole) throws -> Caller {
         let defaults = limiter.limits
         guard engine.requiresAuthentication else {
@@ -38,13 +38,6 @@ struct Access: Sendable {
         }
         guard key.role == role || key.role == .admin else {
             throw ForYouError(.forbidden, "a key with role \(key.role.rawValue) may not use this route; it needs role \(role.rawValue)")
-        }
-        if let wait = limiter.admit(key) {
-            let (rate, burst) = defaults.rate(for: key)
-            let shown = rate.rounded() == rate ? String(Int(rate)) : String(rate)
-            var error = ForYouError(.rateLimited, "key \(key.id) made more than \(shown) requests per second (burst \(burst)); retry later")
-            error.retryAfterSeconds = max(1, Int(wait.rounded(.up)))
-            throw error
         }
         let maximum = key.limits.maximumBodyBytes ?? defaults.maximumBodyBytes
         try Self.checkDeclaredSize(request, limit: maximum, owner: "key \(key.id)")

@@ -65,7 +65,9 @@ public enum ForYouAPI {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ForYouErrorMiddleware())
-        let access = Access(engine: engine, limiter: clock.map { RateLimiter(limits, now: $0) } ?? RateLimiter(limits))
+        let limiter = clock.map { RateLimiter(limits, now: $0) } ?? RateLimiter(limits)
+        router.add(middleware: PerKeyLimitsMiddleware(engine: engine, limiter: limiter, queue: FairQueue(capacity: limits.concurrentRequests)))
+        let access = Access(engine: engine, limiter: limiter)
 
         router.get("/healthz") { _, _ in
             let sizes = engine.sizes

@@ -16,11 +16,17 @@ public struct RateLimits: Sendable {
     public var burst: Int
     /// The largest request body, in bytes (algorithm packages may be 16 times larger). Default: 4 MiB.
     public var maximumBodyBytes: Int
+    /// How many API requests run at once; beyond it, requests wait and free slots go to keys in turn
+    /// (see `FairQueue`). Default: 2, the cores feeds are computed on.
+    public var concurrentRequests: Int
 
-    public init(requestsPerSecond: Double = 200, burst: Int = 400, maximumBodyBytes: Int = ForYouAPI.maximumBodyBytes) {
+    public init(
+        requestsPerSecond: Double = 200, burst: Int = 400, maximumBodyBytes: Int = ForYouAPI.maximumBodyBytes, concurrentRequests: Int = 2
+    ) {
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst
         self.maximumBodyBytes = maximumBodyBytes
+        self.concurrentRequests = concurrentRequests
     }
 
     /// The rate and burst for a key: its own rate (bursts of twice as many requests), else the defaults.

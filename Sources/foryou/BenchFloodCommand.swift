@@ -3,9 +3,11 @@
 // `foryou bench flood`: does one noisy key starve another? A quiet key asks for feeds at a steady pace
 // and its latency is measured in three phases, side by side in one run on one engine:
 //   1. alone;
-//   2. while a second key floods the server from many connections, with per-key rate limits on (the
-//      flood is answered 429 beyond its budget);
-//   3. the same flood with rate limits off (every flood request builds a feed).
+//   2. while a second key floods the server from many connections, with the defaults: a per-key rate
+//      limit (the flood is answered 429 beyond its budget) and the fair queue (free slots go to keys in
+//      turn);
+//   3. the same flood with the fair queue only (every flood request builds a feed);
+//   4. the same flood with neither (requests run in arrival order, as many at once as arrive).
 // The load generator runs in the same process as the server, sharing the machine's cores.
 
 import ArgumentParser
@@ -68,10 +70,12 @@ struct BenchFloodCommand: AsyncParsableCommand {
         let users = world.users.map(\.id)
 
         var phases: [Phase] = []
+        let limited = RateLimits(requestsPerSecond: rateLimit, burst: Int(rateLimit * 2))
         for (name, limits, flood) in [
-            ("quiet key alone", RateLimits(requestsPerSecond: rateLimit, burst: Int(rateLimit * 2)), false),
-            ("+ flood, per-key limits on", RateLimits(requestsPerSecond: rateLimit, burst: Int(rateLimit * 2)), true),
-            ("+ flood, limits off", RateLimits(requestsPerSecond: 0), true),
+            ("quiet key alone", limited, false),
+            ("+ flood: rate limit and fair queue (the defaults)", limited, true),
+            ("+ flood: fair queue only", RateLimits(requestsPerSecond: 0), true),
+            ("+ flood: neither", RateLimits(requestsPerSecond: 0, concurrentRequests: 1024), true),
         ] {
             printError("[\(name)] \(seconds) s ...")
             phases.append(

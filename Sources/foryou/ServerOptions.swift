@@ -23,6 +23,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "How many requests a key may make at once after being idle.")
     var burst = 400
 
+    @Option(help: "How many API requests run at once; beyond it requests wait, and each free slot goes to the next API key in turn, so a flooding key cannot starve the others.")
+    var concurrentRequests = 2
+
     @Option(help: "The largest request body in bytes (a key may have its own, see `keys create --max-body-bytes`); over it the answer is 413.")
     var maxBodyBytes = ForYouAPI.maximumBodyBytes
 
@@ -30,6 +33,7 @@ struct ServerOptions: ParsableArguments {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be >= 0, got \(rateLimit)") }
         guard burst >= 1 else { throw ValidationError("--burst must be >= 1, got \(burst)") }
+        guard (1...1024).contains(concurrentRequests) else { throw ValidationError("--concurrent-requests must be in 1...1024, got \(concurrentRequests)") }
         guard APIKeyLimits.maximumBodyBytesRange.contains(maxBodyBytes) else {
             throw ValidationError("--max-body-bytes must be in \(APIKeyLimits.maximumBodyBytesRange), got \(maxBodyBytes)")
         }
@@ -54,7 +58,7 @@ struct ServerOptions: ParsableArguments {
         if web.folder == nil {
             logger.warning("the web pages were not found next to the binary (foryou_ForYouServer.resources); the API works, / and /console answer 404")
         }
-        let limits = RateLimits(requestsPerSecond: rateLimit, burst: burst, maximumBodyBytes: maxBodyBytes)
+        let limits = RateLimits(requestsPerSecond: rateLimit, burst: burst, maximumBodyBytes: maxBodyBytes, concurrentRequests: concurrentRequests)
         let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web, limits: limits) { port in
             let sizes = engine.sizes
             logger.notice(

@@ -79,6 +79,15 @@ final class ServerProcess: Sendable {
     /// What the server wrote to standard error so far.
     var log: String { errorOutput.text }
 
+    /// Sends a signal without waiting.
+    func send(signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to exit; returns its status.
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Sends a signal and waits for the process to exit.
     func stop(signal: Int32) -> Int32 {
         kill(process.processIdentifier, signal)
@@ -87,7 +96,9 @@ final class ServerProcess: Sendable {
     }
 
     /// One HTTP request with a JSON body; returns status and body.
-    func request(_ method: HTTPMethod, _ path: String, json: String? = nil, key: String? = nil) async throws -> (status: Int, body: String) {
+    func request(
+        _ method: HTTPMethod, _ path: String, json: String? = nil, key: String? = nil, timeout: TimeAmount = .seconds(30)
+    ) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let key { request.headers.add(name: "authorization", value: "Bearer \(key)") }
@@ -95,7 +106,7 @@ final class ServerProcess: Sendable {
             request.headers.add(name: "content-type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: json))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 16 << 20)
         return (Int(response.status.code), String(buffer: body))
     }

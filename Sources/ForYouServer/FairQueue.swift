@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Fair sharing of the engine between API keys. At most `capacity` keyed requests run at once; when more
+// arrive, they wait in one queue per key, and each freed slot goes to the next key in turn (round
+// robin), not to whichever request came first. A key flooding from many connections therefore fills its
+// own queue only: another key's request waits for at most one request of each busy key, whatever their
+// connection counts. Rate limits (RateLimiter) bound how much each key gets over time; this bounds how
+// long a quiet key waits behind a noisy one.
+
+import ForYou
+import Hummingbird
+import Synchronization
+
+/// Slots handed out round-robin across keys.
+final class FairQueue: Sendable {
+    private struct State {
+        var running = 0
+        /// Waiting requests per key, oldest first.
+        var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+        /// Keys with waiting requests, in the order they get the next slots.
+        var turns: [String] = []
+    }
+    let capacity: Int
+    private let state = Mutex(State())
+
+    /// - Parameter capacity: how many keyed requests run at once (at least 1).
+    init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// How many requests wait for a slot.
+    var waitingCount: Int { state.withLock { $0.waiting.values.reduce(0) { $0 + $1.count } } }
+
+    /// Runs `body` in a slot, waiting for the key's turn when every slot is taken.
+    func run<T>(key: String, _ body: () async throws -> T) async throws -> T {
+        await acquire(key)
+        defer { release() }
+        return try await body()
+    }
+
+    private func acquire(_ key: String) async {
+        let admitted = state.withLock { state -> Bool in
+            guard state.running < capacity, state.turns.isEmpty else { return false }
+            state.running += 1
+            return true
+        }
+        if admitted { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // The slot may have been freed between the check and here: take it then.
+            let resumeNow = state.withLock { state -> Bool in
+                if state.running < capacity && state.turns.isEmpty {
+                    state.running += 1
+                    return true
+                }
+                if state.waiting[key, default: []].isEmpty { state.turns.append(key) }
+                state.waiting[key, default: []].append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Hands the slot to the next key in turn, or frees it.
+    private func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.turns.isEmpty else {
+                state.running -= 1
+                return nil
+            }
+            let key = state.turns.removeFirst()
+            var queue = state.waiting[key] ?? []
+            let continuation = queue.removeFirst()
+            if queue.isEmpty {
+                state.waiting[key] = nil
+            } else {
+                state.waiting[key] = queue
+                state.turns.append(key)  // back of the line: every other waiting key goes first
+            }
+            return continuation
+        }
+        next?.resume()
+    }
+}
+
+/// Per-key limits on every /v1 request that presents a valid key: first the key's rate limit (429 with
+/// Retry-After, before the request waits for anything), then its turn in the fair queue. Requests
+/// without a valid key share one turn; the route's own check answers them 401 or lets them in while no
+/// key exists.
+struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let engine: Recommender
+    let limiter: RateLimiter
+    let queue: FairQueue
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
+        guard let key = Access.presentedKey(request).flatMap({ engine.authenticate($0) }) else {
+            return try await queue.run(key: "") { try await next(request, context) }
+        }
+        if let wait = limiter.admit(key) {
+            let (rate, burst) = limiter.limits.rate(for: key)
+            let shown = rate.rounded() == rate ? String(Int(rate)) : String(rate)
+            var error = ForYouError(.rateLimited, "key \(key.id) made more than \(shown) requests per second (burst \(burst)); retry later")
+            error.retryAfterSeconds = max(1, Int(wait.rounded(.up)))
+            throw error
+        }
+        return try await queue.run(key: key.id) { try await next(request, context) }
+    }
+}

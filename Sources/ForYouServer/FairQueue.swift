@@ -94,6 +94,7 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
         guard let key = Access.presentedKey(request).flatMap({ engine.authenticate($0) }) else {
+            if Self.isLongRunning(request) { return try await next(request, context) }
             return try await queue.run(key: "") { try await next(request, context) }
         }
         if let wait = limiter.admit(key) {
@@ -103,6 +104,19 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
             error.retryAfterSeconds = max(1, Int(wait.rounded(.up)))
             throw error
         }
+        // Operations that take seconds (training, erasure, a package install) have their own locks and
+        // would hold a slot for all that time: they do not queue.
+        if Self.isLongRunning(request) { return try await next(request, context) }
         return try await queue.run(key: key.id) { try await next(request, context) }
+    }
+
+    static func isLongRunning(_ request: Request) -> Bool {
+        let path = request.uri.path
+        switch request.method {
+        case .post: return path == "/v1/models/train"
+        case .put: return path == "/v1/models/package"
+        case .delete: return path.hasPrefix("/v1/users/")
+        default: return false
+        }
     }
 }

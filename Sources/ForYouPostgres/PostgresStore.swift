@@ -138,7 +138,7 @@ public final class PostgresStore: SharedStore {
         } catch let error as ForYouError {
             throw error
         } catch {
-            throw ForYouError(.unavailable, "the PostgreSQL store failed (\(Self.explain(error))); nothing of this request was stored", cause: error)
+            throw ForYouError(.unavailable, "the PostgreSQL store failed (\(Self.explain(error))); the request was not acknowledged: resend it with the same ids (what was stored is counted once)", cause: error)
         }
     }
 

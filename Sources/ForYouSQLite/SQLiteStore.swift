@@ -101,9 +101,10 @@ public final class SQLiteStore: ForYouStore {
             let message: String
             switch error.resultCode {
             case .SQLITE_FULL: message = "the disk holding the data folder is full; nothing of this request was stored"
-            case .SQLITE_IOERR: message = "the data folder could not be written (I/O error); nothing of this request was stored"
+            case .SQLITE_IOERR:
+                message = "the data folder could not be written (I/O error); the request was not acknowledged: resend it with the same ids (what was stored is counted once)"
             case .SQLITE_BUSY, .SQLITE_LOCKED: message = "the store is busy; retry the request"
-            default: message = "the store failed; nothing of this request was stored"
+            default: message = "the store failed; the request was not acknowledged: resend it with the same ids (what was stored is counted once)"
             }
             throw ForYouError(.unavailable, message, cause: error)
         }

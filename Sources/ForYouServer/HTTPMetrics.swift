@@ -77,6 +77,10 @@ public final class HTTPMetrics: Sendable {
             ("foryou_users_erased_total", "Users erased.", statistics.usersErased),
             ("foryou_refused_wrong_jurisdiction_total", "Items and events refused because they belong to another jurisdiction.", statistics.refusedWrongJurisdiction),
             ("foryou_packages_refused_total", "Algorithm packages refused at install.", statistics.packagesRefused),
+            (
+                "foryou_served_history_write_failures_total", "Feeds answered although their served history could not be written (disk full).",
+                statistics.servedHistoryWriteFailures
+            ),
         ]
         for (name, help, value) in counters {
             out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"

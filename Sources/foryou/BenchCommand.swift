@@ -93,17 +93,11 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Serves the engine on a free loopback port and runs the three loads against it.
     func measure(engine: Recommender, world: DemoWorld, label: String) async throws -> BenchResult {
-        var logger = Logger(label: "foryou-bench")
-        logger.logLevel = .warning
-        let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
-        let app = ForYouAPI.makeApplication(engine: engine, host: "127.0.0.1", port: 0, logger: logger) { port in
-            readyContinuation.yield(port)
-        }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            var iterator = ready.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw ForYouError(.internal, "the bench server did not start") }
-            let base = "http://127.0.0.1:\(port)"
+        let batches = self.batches
+        let requests = self.requests
+        let concurrency = self.concurrency
+        return try await Self.serve(engine: engine) { base in
+
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             defer { _ = client.shutdown() }
 
@@ -128,10 +122,32 @@ struct BenchCommand: AsyncParsableCommand {
                 try await Self.send(client, .GET, base + "/healthz")
             }
             let healthWall = (ContinuousClock.now - healthStart).inSeconds
-            group.cancelAll()
             return BenchResult(
                 eventsPerSecond: Double(batches * 500) / ingestSeconds, feed: Latency(feedLatencies, wall: feedWall),
                 health: Latency(healthLatencies, wall: healthWall))
+        }
+    }
+
+    /// Serves the engine on a free loopback port with `limits` while `body` runs with the base URL.
+    static func serve<T: Sendable>(
+        engine: Recommender, limits: RateLimits = RateLimits(), _ body: @escaping @Sendable (String) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "foryou-bench")
+        logger.logLevel = .critical
+        let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
+        let app = ForYouAPI.makeApplication(engine: engine, host: "127.0.0.1", port: 0, logger: logger, limits: limits) { port in
+            readyContinuation.yield(port)
+        }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await app.run()
+                return nil
+            }
+            var iterator = ready.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ForYouError(.internal, "the bench server did not start") }
+            let result = try await body("http://127.0.0.1:\(port)")
+            group.cancelAll()
+            return result
         }
     }
 

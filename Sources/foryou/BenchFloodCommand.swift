@@ -79,32 +79,11 @@ struct BenchFloodCommand: AsyncParsableCommand {
         ] {
             printError("[\(name)] \(seconds) s ...")
             phases.append(
-                try await serve(engine: engine, limits: limits) { base in
+                try await BenchCommand.serve(engine: engine, limits: limits) { base in
                     try await measure(name: name, base: base, users: users, quietKey: quietKey, noisyKey: flood ? noisyKey : nil)
                 })
         }
         print(report(phases))
-    }
-
-    /// Serves the engine on a free loopback port with `limits` while `body` runs.
-    func serve<T: Sendable>(engine: Recommender, limits: RateLimits, _ body: @escaping @Sendable (String) async throws -> T) async throws -> T {
-        var logger = Logger(label: "foryou-bench")
-        logger.logLevel = .error
-        let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
-        let app = ForYouAPI.makeApplication(engine: engine, host: "127.0.0.1", port: 0, logger: logger, limits: limits) { port in
-            readyContinuation.yield(port)
-        }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = ready.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw ForYouError(.internal, "the bench server did not start") }
-            let result = try await body("http://127.0.0.1:\(port)")
-            group.cancelAll()
-            return result
-        }
     }
 
     func measure(name: String, base: String, users: [String], quietKey: String, noisyKey: String?) async throws -> Phase {

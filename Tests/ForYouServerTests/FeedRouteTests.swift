@@ -8,6 +8,25 @@ import HummingbirdTesting
 import Testing
 
 struct FeedRouteTests {
+    /// A full disk stops writes, not reads: the feed is answered, its items count as served in memory
+    /// (the next feed brings others), and the failed served-history write is counted in /metrics.
+    @Test func feedsAreAnsweredWhileServedHistoryCannotBeWritten() async throws {
+        let fixture = try await APIFixture()
+        _ = try await fixture.engine.ingest([EventInput(id: "e1", user: "u1", item: "v1", type: "like")])
+        try await fixture.app.test(.router) { client in
+            fixture.store.set(.unavailable)
+            let first = try await client.send(.get, "/v1/users/u1/feed?count=5")
+            #expect(first.status == .ok, "\(first.text)")
+            let second = try await client.send(.get, "/v1/users/u1/feed?count=5")
+            let firstItems = Set(try first.decoded(FeedResponse.self).items.map(\.item))
+            let secondItems = Set(try second.decoded(FeedResponse.self).items.map(\.item))
+            #expect(firstItems.count == 5 && firstItems.isDisjoint(with: secondItems), "the second feed repeated \(firstItems.intersection(secondItems))")
+            fixture.store.set(.healthy)
+            let metrics = try await client.send(.get, "/metrics").text
+            #expect(metrics.contains("foryou_served_history_write_failures_total 2"), "\(metrics)")
+        }
+    }
+
     @Test func anUnknownUserGetsTenItemsWithReasons() async throws {
         let fixture = try await APIFixture()
         try await fixture.app.test(.router) { client in

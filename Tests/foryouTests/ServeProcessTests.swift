@@ -19,6 +19,18 @@ struct ServeProcessTests {
         #"{"id":"v\#($0)","creator":"c\#($0 % 5)","tags":["t\#($0 % 3)"],"duration_ms":20000}"#
     }.joined(separator: ",")
 
+    /// Every event id in the store's log, in log order.
+    func storedEventIDs(_ store: SQLiteStore) async throws -> [String] {
+        var stored: [String] = []
+        var position: Int64 = 0
+        while true {
+            let page = try await store.page(after: position, limit: 5_000)
+            if page.events.isEmpty { return stored }
+            stored += page.events.map(\.id.rawValue)
+            position = page.lastPosition
+        }
+    }
+
     func batch(_ number: Int, size: Int) -> (json: String, ids: [String]) {
         let ids = (0..<size).map { "b\(number)-e\($0)" }
         let events = ids.enumerated().map { #"{"id":"\#($0.element)","user":"u\#($0.offset % 37)","item":"v\#($0.offset % 20)","type":"view","watch_ms":\#($0.offset * 97 % 30000)}"# }
@@ -56,14 +68,7 @@ struct ServeProcessTests {
         #expect(acknowledged.count >= 400, "too few batches were acknowledged before the kill to prove anything")
 
         let store = try SQLiteStore(directory: folder)
-        var stored: [String] = []
-        var position: Int64 = 0
-        while true {
-            let page = try await store.page(after: position, limit: 5_000)
-            if page.events.isEmpty { break }
-            stored += page.events.map(\.id.rawValue)
-            position = page.lastPosition
-        }
+        let stored = try await storedEventIDs(store)
         #expect(Set(stored).count == stored.count, "an event was stored twice")
         let missing = Set(acknowledged).subtracting(stored)
         #expect(missing.isEmpty, "\(missing.count) acknowledged events were lost, e.g. \(missing.prefix(3))")
@@ -131,14 +136,7 @@ struct ServeProcessTests {
         print("SIGTERM drain: \(acknowledged.count) events acknowledged, \(failed) requests refused after the stop began")
 
         let store = try SQLiteStore(directory: folder)
-        var stored: [String] = []
-        var position: Int64 = 0
-        while true {
-            let page = try await store.page(after: position, limit: 5_000)
-            if page.events.isEmpty { break }
-            stored += page.events.map(\.id.rawValue)
-            position = page.lastPosition
-        }
+        let stored = try await storedEventIDs(store)
         #expect(stored.count == Set(stored).count, "an event was stored twice")
         #expect(Set(stored) == Set(acknowledged), "stored \(stored.count) events, acknowledged \(acknowledged.count): a request was half-handled")
         #expect(AuditChain.verify(lines: try await store.auditLines()).isIntact)

@@ -87,6 +87,10 @@ extension Recommender {
     }
 
     /// Records a feed's items as served, and samples it into the audit log.
+    ///
+    /// Served history may lose its last moments (see ``ServedHistory``): when it cannot be written (a
+    /// full disk), the feed is still answered, its items stay marked as served in memory, and the
+    /// failure is counted (`servedHistoryWriteFailures`); reading feeds keeps working while writes fail.
     private func recordServed(_ feed: Feed, at now: Timestamp) async throws {
         let sampled = counters.withLock {
             $0.feedsServed += 1
@@ -95,7 +99,12 @@ extension Recommender {
         try await servedWrites.withLock {
             // An erasure that ran while this feed was built removed the user: record nothing of them.
             guard state.withLock({ $0.users[feed.user] != nil }) else { return }
-            try await store.record(feed.entries.map { ServedRecord(user: feed.user, item: $0.item, at: now) })
+            do {
+                try await store.record(feed.entries.map { ServedRecord(user: feed.user, item: $0.item, at: now) })
+            } catch let error as ForYouError where error.code == .unavailable {
+                counters.withLock { $0.servedHistoryWriteFailures += 1 }
+                return
+            }
             if sampled {
                 let items = feed.entries.map { entry in
                     "\(entry.item.rawValue) [\(entry.reason.source): \(entry.signals.map { "\($0.name)=\($0.value.formatted2)" }.joined(separator: " "))]"

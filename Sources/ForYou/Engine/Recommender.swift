@@ -135,6 +135,8 @@ public final class Recommender: Sendable {
         public var refusedWrongJurisdiction = 0
         /// Algorithm packages refused at install.
         public var packagesRefused = 0
+        /// Feeds whose served history could not be written (a full disk): the feed was still answered.
+        public var servedHistoryWriteFailures = 0
     }
 
     /// Counts since the engine opened.

@@ -30,11 +30,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 
-def api(base, key, method, path, body=None):
+def api(base, key, method, path, body=None, timeout=10):
     request = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode())
     request.add_header("authorization", "Bearer " + key)
     request.add_header("content-type", "application/json")
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
 
@@ -161,8 +161,9 @@ def phone(base, key):
 
 
 def console(base, key, viewer, screenshots):
-    # A trained model, so the console has one to show (a few seconds on the small demo world).
-    model = api(base, key, "POST", "/v1/models/train")
+    # A trained model, so the console has one to show (a few seconds on the small demo world with the
+    # debug build; more on a busy machine).
+    model = api(base, key, "POST", "/v1/models/train", timeout=180)
     print(f"trained {model['model_version']}")
     driver = browser(1280, 1000)
     wait = WebDriverWait(driver, 30)

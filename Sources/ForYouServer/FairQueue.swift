@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Fair sharing of the engine between API keys. At most `capacity` keyed requests run at once; when more
+// Fair sharing of the engine between API keys. At most `capacity` requests run at once; when more
 // arrive, they wait in one queue per key, and each freed slot goes to the next key in turn (round
 // robin), not to whichever request came first. A key flooding from many connections therefore fills its
 // own queue only: another key's request waits for at most one request of each busy key, whatever their
 // connection counts. Rate limits (RateLimiter) bound how much each key gets over time; this bounds how
 // long a quiet key waits behind a noisy one.
+//
+// There are two queues, one per place where the engine serialises work anyway: reads (GET: feeds are
+// computed under the state's mutex) and writes (ingest, upserts, controls: one durable write at a
+// time). A feed never waits behind an fsync, and more slots than the engine can use would only let
+// requests queue on its locks in arrival order, where fairness is lost (measured: `foryou bench flood`).
 
 import ForYou
 import Hummingbird
@@ -89,13 +94,21 @@ final class FairQueue: Sendable {
 struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
     let engine: Recommender
     let limiter: RateLimiter
-    let queue: FairQueue
+    let reads: FairQueue
+    let writes: FairQueue
+
+    init(engine: Recommender, limiter: RateLimiter) {
+        self.engine = engine
+        self.limiter = limiter
+        reads = FairQueue(capacity: limiter.limits.concurrentRequests)
+        writes = FairQueue(capacity: limiter.limits.concurrentRequests)
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
         guard let key = Access.presentedKey(request).flatMap({ engine.authenticate($0) }) else {
             if Self.isLongRunning(request) { return try await next(request, context) }
-            return try await queue.run(key: "") { try await next(request, context) }
+            return try await queue(for: request).run(key: "") { try await next(request, context) }
         }
         if let wait = limiter.admit(key) {
             let (rate, burst) = limiter.limits.rate(for: key)
@@ -107,7 +120,11 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
         // Operations that take seconds (training, erasure, a package install) have their own locks and
         // would hold a slot for all that time: they do not queue.
         if Self.isLongRunning(request) { return try await next(request, context) }
-        return try await queue.run(key: key.id) { try await next(request, context) }
+        return try await queue(for: request).run(key: key.id) { try await next(request, context) }
+    }
+
+    func queue(for request: Request) -> FairQueue {
+        request.method == .get || request.method == .head ? reads : writes
     }
 
     static func isLongRunning(_ request: Request) -> Bool {

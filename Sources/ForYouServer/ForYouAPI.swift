@@ -66,7 +66,7 @@ public enum ForYouAPI {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ForYouErrorMiddleware())
         let limiter = clock.map { RateLimiter(limits, now: $0) } ?? RateLimiter(limits)
-        router.add(middleware: PerKeyLimitsMiddleware(engine: engine, limiter: limiter, queue: FairQueue(capacity: limits.concurrentRequests)))
+        router.add(middleware: PerKeyLimitsMiddleware(engine: engine, limiter: limiter))
         let access = Access(engine: engine, limiter: limiter)
 
         router.get("/healthz") { _, _ in

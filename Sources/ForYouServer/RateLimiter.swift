@@ -16,12 +16,13 @@ public struct RateLimits: Sendable {
     public var burst: Int
     /// The largest request body, in bytes (algorithm packages may be 16 times larger). Default: 4 MiB.
     public var maximumBodyBytes: Int
-    /// How many API requests run at once; beyond it, requests wait and free slots go to keys in turn
-    /// (see `FairQueue`). Default: 2, the cores feeds are computed on.
+    /// How many API reads (GET) and, separately, how many writes run at once; beyond it, requests wait
+    /// and free slots go to keys in turn (see `FairQueue`). Default: 1, as the engine computes one feed
+    /// and makes one durable write at a time.
     public var concurrentRequests: Int
 
     public init(
-        requestsPerSecond: Double = 200, burst: Int = 400, maximumBodyBytes: Int = ForYouAPI.maximumBodyBytes, concurrentRequests: Int = 2
+        requestsPerSecond: Double = 200, burst: Int = 400, maximumBodyBytes: Int = ForYouAPI.maximumBodyBytes, concurrentRequests: Int = 1
     ) {
         self.requestsPerSecond = requestsPerSecond
         self.burst = burst

@@ -41,6 +41,9 @@ struct BenchFloodCommand: AsyncParsableCommand {
     @Option(help: "The per-key rate limit of phase 2 (requests per second; burst twice as many).")
     var rateLimit = 200.0
 
+    @Option(help: "API requests that run at once (the fair queue's slots) in phases 1 to 3.")
+    var concurrentRequests = RateLimits().concurrentRequests
+
     @Option(help: "The seed of the demo world.")
     var seed: UInt64 = 42
 
@@ -49,6 +52,7 @@ struct BenchFloodCommand: AsyncParsableCommand {
         guard (1...1000).contains(quietRate) else { throw ValidationError("--quiet-rate must be in 1...1000") }
         guard (1...64).contains(floodConnections) else { throw ValidationError("--flood-connections must be in 1...64") }
         guard rateLimit > 0 else { throw ValidationError("--rate-limit must be > 0") }
+        guard (1...1024).contains(concurrentRequests) else { throw ValidationError("--concurrent-requests must be in 1...1024") }
     }
 
     struct Phase {
@@ -70,11 +74,11 @@ struct BenchFloodCommand: AsyncParsableCommand {
         let users = world.users.map(\.id)
 
         var phases: [Phase] = []
-        let limited = RateLimits(requestsPerSecond: rateLimit, burst: Int(rateLimit * 2))
+        let limited = RateLimits(requestsPerSecond: rateLimit, burst: Int(rateLimit * 2), concurrentRequests: concurrentRequests)
         for (name, limits, flood) in [
             ("quiet key alone", limited, false),
-            ("+ flood: rate limit and fair queue (the defaults)", limited, true),
-            ("+ flood: fair queue only", RateLimits(requestsPerSecond: 0), true),
+            ("+ flood: rate limit and fair queue", limited, true),
+            ("+ flood: fair queue only", RateLimits(requestsPerSecond: 0, concurrentRequests: concurrentRequests), true),
             ("+ flood: neither", RateLimits(requestsPerSecond: 0, concurrentRequests: 1024), true),
         ] {
             printError("[\(name)] \(seconds) s ...")
@@ -151,7 +155,7 @@ struct BenchFloodCommand: AsyncParsableCommand {
         let aloneP50 = percentile(phases[0].quiet, 0.5)
         let aloneP99 = percentile(phases[0].quiet, 0.99)
         var out = """
-            Quiet key: \(quietRate) feed requests/s for \(seconds) s per phase; noisy key: \(floodConnections) connections as fast as they are answered; per-key limit in phase 2: \(f(rateLimit, 0))/s, burst \(Int(rateLimit * 2)).
+            Quiet key: \(quietRate) feed requests/s for \(seconds) s per phase; noisy key: \(floodConnections) connections as fast as they are answered; per-key limit in phase 2: \(f(rateLimit, 0))/s, burst \(Int(rateLimit * 2)); fair-queue slots in phases 1–3: \(concurrentRequests).
 
             | phase | quiet p50 ms | quiet p99 ms | quiet p99 ÷ alone | flood answered 200 /s | flood answered 429 /s |
             |---|---|---|---|---|---|

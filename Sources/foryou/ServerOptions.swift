@@ -23,8 +23,8 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "How many requests a key may make at once after being idle.")
     var burst = 400
 
-    @Option(help: "How many API requests run at once; beyond it requests wait, and each free slot goes to the next API key in turn, so a flooding key cannot starve the others.")
-    var concurrentRequests = 2
+    @Option(help: "How many API reads, and separately writes, run at once; beyond it requests wait, and each free slot goes to the next API key in turn, so a flooding key cannot starve the others. More helps a store whose requests wait on the network (PostgreSQL).")
+    var concurrentRequests = 1
 
     @Option(help: "The largest request body in bytes (a key may have its own, see `keys create --max-body-bytes`); over it the answer is 413.")
     var maxBodyBytes = ForYouAPI.maximumBodyBytes

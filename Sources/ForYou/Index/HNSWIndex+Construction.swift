@@ -36,10 +36,11 @@ extension HNSWStorage {
             maxLevel = level
             return
         }
+        let view = self.view
         let queryAugment = augment[Int(id)]
-        var current = greedyDescent(stored, queryAugment: queryAugment, from: entryPoint, level: maxLevel, downTo: level)
+        var current = view.greedyDescent(stored, queryAugment: queryAugment, from: entryPoint, level: maxLevel, downTo: level)
         for layer in Swift.stride(from: min(level, maxLevel), through: 0, by: -1) {
-            searchLayer(
+            view.searchLayer(
                 stored, queryAugment: queryAugment, entry: current, level: layer, ef: configuration.efConstruction,
                 filter: AllowingAll(), isFiltering: false, scratch: scratch)
             scratch.sorted.removeAll(keepingCapacity: true)
@@ -50,11 +51,11 @@ extension HNSWStorage {
             guard !scratch.sorted.isEmpty else { continue }
             scratch.sorted.reverse()
             current = scratch.sorted[0].id
-            selectNeighbors(from: scratch.sorted, keeping: m, into: &scratch.selected)
-            let list = links(id, level: layer)
+            view.selectNeighbors(from: scratch.sorted, keeping: m, into: &scratch.selected)
+            let list = view.links(id, level: layer)
             list[0] = Int32(scratch.selected.count)
             for (position, neighbor) in scratch.selected.enumerated() { list[1 + position] = neighbor }
-            for neighbor in scratch.selected { link(neighbor, to: id, level: layer) }
+            for neighbor in scratch.selected { view.link(neighbor, to: id, level: layer, scratch: scratch) }
         }
         if level > maxLevel {
             entryPoint = id
@@ -74,9 +75,13 @@ extension HNSWStorage {
         }
     }
 
+}
+
+extension GraphView {
     /// The heuristic of the paper's algorithm 4 (hnswlib's `getNeighborsByHeuristic2`): from
     /// candidates sorted nearest first, keep one only if it is nearer the base than to every one kept.
     /// With fewer than `limit` candidates, keeps them all.
+    @_optimize(speed)
     func selectNeighbors(from sorted: [(distance: Float, id: Int32)], keeping limit: Int, into selected: inout [Int32]) {
         selected.removeAll(keepingCapacity: true)
         if sorted.count < limit {
@@ -95,7 +100,8 @@ extension HNSWStorage {
     }
 
     /// Adds `id` to `node`'s list at `level`, re-pruning the list with the heuristic when it is full.
-    func link(_ node: Int32, to id: Int32, level: Int) {
+    @_optimize(speed)
+    func link(_ node: Int32, to id: Int32, level: Int, scratch: SearchScratch) {
         let list = links(node, level: level)
         let count = Int(list[0])
         let capacity = capacity(level: level)
@@ -104,14 +110,16 @@ extension HNSWStorage {
             list[0] = Int32(count + 1)
             return
         }
-        var pool: [(distance: Float, id: Int32)] = [(distance(node, id), id)]
-        pool.reserveCapacity(count + 1)
+        var pool = scratch.pool
+        var kept = scratch.kept
+        pool.removeAll(keepingCapacity: true)
+        pool.append((distance(node, id), id))
         for position in 0..<count { pool.append((distance(node, list[1 + position]), list[1 + position])) }
         pool.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
-        var kept: [Int32] = []
-        kept.reserveCapacity(capacity)
         selectNeighbors(from: pool, keeping: capacity, into: &kept)
         list[0] = Int32(kept.count)
         for (position, neighbor) in kept.enumerated() { list[1 + position] = neighbor }
+        scratch.pool = pool
+        scratch.kept = kept
     }
 }

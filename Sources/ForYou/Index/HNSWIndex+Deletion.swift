@@ -43,6 +43,7 @@ extension HNSWStorage {
                 maxLevel = Int(levels[Int(node)])
             }
         }
+        let view = self.view
         var pool: [(distance: Float, id: Int32)] = []
         var kept: [Int32] = []
         var seen = Set<Int32>()
@@ -55,7 +56,7 @@ extension HNSWStorage {
                 seen = [node]
                 func offer(_ candidate: Int32) {
                     guard !isDeleted(candidate), seen.insert(candidate).inserted else { return }
-                    pool.append((distance(node, candidate), candidate))
+                    pool.append((view.distance(node, candidate), candidate))
                 }
                 for position in 0..<count {
                     let neighbor = list[1 + position]
@@ -69,14 +70,14 @@ extension HNSWStorage {
                 // Too few live candidates nearby (removed clusters): search for more from the entry point.
                 if pool.count < capacity(level: level) / 2, entryPoint >= 0, level <= maxLevel {
                     let vector = self.vector(node)
-                    let start = greedyDescent(vector, queryAugment: augment[Int(node)], from: entryPoint, level: maxLevel, downTo: level)
-                    searchLayer(
+                    let start = view.greedyDescent(vector, queryAugment: augment[Int(node)], from: entryPoint, level: maxLevel, downTo: level)
+                    view.searchLayer(
                         vector, queryAugment: augment[Int(node)], entry: start, level: level, ef: configuration.efConstruction,
                         filter: AllowingAll(), isFiltering: true, scratch: scratch)
                     while !scratch.results.isEmpty { offer(HNSWKey.id(~scratch.results.popMinimum())) }
                 }
                 pool.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.id < $1.id) }
-                selectNeighbors(from: pool, keeping: capacity(level: level), into: &kept)
+                view.selectNeighbors(from: pool, keeping: capacity(level: level), into: &kept)
                 list[0] = Int32(kept.count)
                 for (position, neighbor) in kept.enumerated() { list[1 + position] = neighbor }
             }

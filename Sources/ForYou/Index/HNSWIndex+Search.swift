@@ -45,8 +45,9 @@ extension HNSWIndex {
         let isFiltering = Filter.self != AllowingAll.self
         return scratches.withScratch { scratch in
             let padded = scratch.loadQuery(query, stride: storage.stride)
-            let entry = storage.greedyDescent(padded, queryAugment: 0, from: storage.entryPoint, level: storage.maxLevel, downTo: 0)
-            storage.searchLayer(padded, queryAugment: 0, entry: entry, level: 0, ef: ef, filter: filter, isFiltering: isFiltering, scratch: scratch)
+            let view = storage.view
+            let entry = view.greedyDescent(padded, queryAugment: 0, from: storage.entryPoint, level: storage.maxLevel, downTo: 0)
+            view.searchLayer(padded, queryAugment: 0, entry: entry, level: 0, ef: ef, filter: filter, isFiltering: isFiltering, scratch: scratch)
             var results = scratch.results
             defer { scratch.results = results }
             while results.count > count { results.popMinimum() }
@@ -74,8 +75,10 @@ extension HNSWIndex {
         return scratches.withScratch { scratch in
             let padded = query.withUnsafeBufferPointer { scratch.loadQuery($0, stride: storage.stride) }
             var top = TopK(count)
-            for id in Int32(0)..<Int32(storage.slotCount) where storage.levels[Int(id)] >= 0 && !storage.isDeleted(id) && filter.allows(id) {
-                top.insert(id, score: HNSWDot.dot(padded, storage.vector(id), storage.stride))
+            let view = storage.view
+            let levels = storage.levels.base
+            for id in Int32(0)..<Int32(view.slotCount) where levels[Int(id)] >= 0 && !view.isDeleted(id) && filter.allows(id) {
+                top.insert(id, score: HNSWDot.dot(padded, view.vector(id), view.stride))
             }
             return top.sorted().map { Neighbor(id: $0.element, score: $0.score) }
         }
@@ -87,17 +90,10 @@ extension HNSWIndex {
     }
 }
 
-extension HNSWStorage {
-    /// Minus the inner product of a (padded) query and node `id`, plus the augmented coordinate's
-    /// product while building a `.normAugmented` graph.
-    @inline(__always)
-    func distance(_ query: UnsafePointer<Float>, queryAugment: Float, to id: Int32) -> Float {
-        let product = HNSWDot.dot(query, vector(id), stride)
-        return queryAugment == 0 ? -product : -(product + queryAugment * augment[Int(id)])
-    }
-
+extension GraphView {
     /// Walks greedily from `entry` at `level` down to `bottom` + 1, moving to any closer neighbour
     /// until none is closer; returns where level `bottom` should start.
+    @_optimize(speed)
     func greedyDescent(_ query: UnsafePointer<Float>, queryAugment: Float, from entry: Int32, level: Int, downTo bottom: Int) -> Int32 {
         var current = entry
         var currentDistance = distance(query, queryAugment: queryAugment, to: current)
@@ -128,6 +124,7 @@ extension HNSWStorage {
     /// Tombstones and nodes the filter rejects are expanded but never kept. When nothing is rejected,
     /// the walk stops as soon as the nearest unexpanded candidate is farther than the farthest result;
     /// when something may be rejected, it goes on until it also holds `ef` results.
+    @_optimize(speed)
     func searchLayer<Filter: VectorFilter>(
         _ query: UnsafePointer<Float>, queryAugment: Float, entry: Int32, level: Int, ef: Int, filter: Filter, isFiltering: Bool,
         scratch: SearchScratch
@@ -139,24 +136,16 @@ extension HNSWStorage {
             scratch.candidates = candidates
             scratch.results = results
         }
-        // Everything the loop reads, read once (class properties would pay an exclusivity check each).
         let visited = scratch.visited.base
+        let batchIDs = scratch.batchIDs
+        let batchDistances = scratch.batchDistances
         let generation = scratch.currentGeneration
-        let vectors = vectors.base
-        let links0 = links0.base
-        let augment = augment.base
-        let deleted = deleted.base
-        let stride = stride
-        let linkStride0 = linkStride0
-        let checksDeleted = deletedCount > 0
         let isFiltering = isFiltering || checksDeleted
-
         @inline(__always) func distance(_ id: Int32) -> Float {
-            let product = HNSWDot.dot(query, vectors + Int(id) * stride, stride)
-            return queryAugment == 0 ? -product : -(product + queryAugment * augment[Int(id)])
+            self.distance(query, queryAugment: queryAugment, to: id)
         }
         @inline(__always) func isAllowed(_ id: Int32) -> Bool {
-            (!checksDeleted || deleted[Int(id) >> 6] & (1 << UInt64(id & 63)) == 0) && filter.allows(id)
+            (!checksDeleted || !isDeleted(id)) && filter.allows(id)
         }
 
         visited[Int(entry)] = generation
@@ -173,13 +162,20 @@ extension HNSWStorage {
             let id = HNSWKey.id(nearest)
             let list = level == 0 ? links0 + Int(id) * linkStride0 : links(id, level: level)
             let linkCount = Int(list[0])
-            var position = 1
-            while position <= linkCount {
+            // Gather the unvisited neighbours first, then score them in a tight loop: their vectors'
+            // loads are independent, so the processor overlaps the cache misses.
+            var fresh = 0
+            for position in 1..<(1 + linkCount) {
                 let neighbor = list[position]
-                position += 1
                 if visited[Int(neighbor)] == generation { continue }
                 visited[Int(neighbor)] = generation
-                let neighborDistance = distance(neighbor)
+                batchIDs[fresh] = neighbor
+                fresh += 1
+            }
+            for position in 0..<fresh { batchDistances[position] = distance(batchIDs[position]) }
+            for position in 0..<fresh {
+                let neighbor = batchIDs[position]
+                let neighborDistance = batchDistances[position]
                 guard results.count < ef || neighborDistance < farthest else { continue }
                 let key = HNSWKey.make(neighborDistance, neighbor)
                 candidates.push(key)

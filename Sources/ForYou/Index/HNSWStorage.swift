@@ -126,18 +126,64 @@ final class HNSWStorage: @unchecked Sendable {
 
     /// The link list of `id` at `level`: element 0 is the count, then the neighbour ids.
     @inline(__always)
-    func links(_ id: Int32, level: Int) -> UnsafeMutablePointer<Int32> {
-        level == 0 ? links0.base + Int(id) * linkStride0 : upper.base + upperOffset[Int(id)] + (level - 1) * linkStride
-    }
+    func links(_ id: Int32, level: Int) -> UnsafeMutablePointer<Int32> { view.links(id, level: level) }
 
     /// The most neighbours a node keeps at `level` (2M at level 0, as the paper recommends, M above).
     @inline(__always)
     func capacity(level: Int) -> Int { level == 0 ? 2 * m : m }
 
+    /// Plain pointers to the arrays, valid until the next growth (`ensureSlot`, an upper-level append).
+    var view: GraphView {
+        GraphView(
+            vectors: vectors.base, links0: links0.base, upper: upper.base, upperOffset: upperOffset.base, augment: augment.base,
+            deleted: deleted.base, stride: stride, linkStride0: linkStride0, linkStride: linkStride, m: m, slotCount: slotCount,
+            checksDeleted: deletedCount > 0)
+    }
+}
+
+/// The storage's arrays as plain pointers, for the loops of search, insertion and repair: reading a
+/// class's stored properties costs a dynamic exclusivity check per access, these cost nothing.
+struct GraphView {
+    let vectors: UnsafeMutablePointer<Float>
+    let links0: UnsafeMutablePointer<Int32>
+    let upper: UnsafeMutablePointer<Int32>
+    let upperOffset: UnsafeMutablePointer<Int>
+    let augment: UnsafeMutablePointer<Float>
+    let deleted: UnsafeMutablePointer<UInt64>
+    let stride: Int
+    let linkStride0: Int
+    let linkStride: Int
+    let m: Int
+    let slotCount: Int
+    /// Whether any tombstone exists (else `isDeleted` need not be asked).
+    let checksDeleted: Bool
+
+    @inline(__always)
+    func vector(_ id: Int32) -> UnsafeMutablePointer<Float> { vectors + Int(id) * stride }
+
+    @inline(__always)
+    func links(_ id: Int32, level: Int) -> UnsafeMutablePointer<Int32> {
+        level == 0 ? links0 + Int(id) * linkStride0 : upper + upperOffset[Int(id)] + (level - 1) * linkStride
+    }
+
+    @inline(__always)
+    func capacity(level: Int) -> Int { level == 0 ? 2 * m : m }
+
+    @inline(__always)
+    func isDeleted(_ id: Int32) -> Bool { deleted[Int(id) >> 6] & (1 << UInt64(id & 63)) != 0 }
+
     /// The construction distance between two stored nodes: minus their (augmented) inner product.
     @inline(__always)
     func distance(_ a: Int32, _ b: Int32) -> Float {
         -(HNSWDot.dot(vector(a), vector(b), stride) + augment[Int(a)] * augment[Int(b)])
+    }
+
+    /// Minus the inner product of a (padded) query and node `id`, plus the augmented coordinate's
+    /// product while building a `.normAugmented` graph (a search passes 0).
+    @inline(__always)
+    func distance(_ query: UnsafePointer<Float>, queryAugment: Float, to id: Int32) -> Float {
+        let product = HNSWDot.dot(query, vector(id), stride)
+        return queryAugment == 0 ? -product : -(product + queryAugment * augment[Int(id)])
     }
 }
 
@@ -145,9 +191,28 @@ final class HNSWStorage: @unchecked Sendable {
 ///
 /// Vectors are padded to a multiple of 16 floats, so this runs SIMD16 lanes with no scalar tail, which
 /// `Kernels.dot` (SIMD8, any length) cannot assume; it reduces by halves (SWIFT-NOTES.md).
+///
+/// Debug builds use four scalar accumulators instead: unoptimised code generation spills every SIMD16
+/// operation to the stack, which made a dot product about 200× slower than in release (2 µs for 64
+/// floats) and the index tests take minutes; the scalar loop is 12× faster there. Both kernels compute
+/// the same sum, in a different order; approximate and exact search share whichever is compiled, so
+/// their scores stay bit-identical in either build.
 enum HNSWDot {
+    @_optimize(speed)
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ stride: Int) -> Float {
+        #if DEBUG
+        var (s0, s1, s2, s3): (Float, Float, Float, Float) = (0, 0, 0, 0)
+        var i = 0
+        while i < stride {
+            s0 += a[i] * b[i]
+            s1 += a[i + 1] * b[i + 1]
+            s2 += a[i + 2] * b[i + 2]
+            s3 += a[i + 3] * b[i + 3]
+            i += 4
+        }
+        return (s0 + s1) + (s2 + s3)
+        #else
         var sum = SIMD16<Float>()
         var i = 0
         while i < stride {
@@ -158,5 +223,6 @@ enum HNSWDot {
         let four = eight.lowHalf + eight.highHalf
         let two = four.lowHalf + four.highHalf
         return two[0] + two[1]
+        #endif
     }
 }

@@ -94,12 +94,19 @@ final class SearchScratch: @unchecked Sendable {
     /// Construction-time lists (allocated once, then reused).
     var sorted: [(distance: Float, id: Int32)] = []
     var selected: [Int32] = []
+    var pool: [(distance: Float, id: Int32)] = []
+    var kept: [Int32] = []
+    /// The unvisited neighbours of one node and their distances (a list holds at most 2M ≤ 512).
+    let batchIDs = UnsafeMutablePointer<Int32>.allocate(capacity: 512)
+    let batchDistances = UnsafeMutablePointer<Float>.allocate(capacity: 512)
 
     deinit {
         visited.deallocate()
         candidates.deallocate()
         results.deallocate()
         query.deallocate()
+        batchIDs.deallocate()
+        batchDistances.deallocate()
     }
 
     /// Starts a search over `nodes` node slots: clears the visited set and the heaps.

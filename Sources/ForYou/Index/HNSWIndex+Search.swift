@@ -141,6 +141,8 @@ extension GraphView {
         let batchDistances = scratch.batchDistances
         let generation = scratch.currentGeneration
         let isFiltering = isFiltering || checksDeleted
+        var touched: UInt32 = 0
+        defer { scratch.touched = touched }
         @inline(__always) func distance(_ id: Int32) -> Float {
             self.distance(query, queryAugment: queryAugment, to: id)
         }
@@ -171,6 +173,14 @@ extension GraphView {
                 visited[Int(neighbor)] = generation
                 batchIDs[fresh] = neighbor
                 fresh += 1
+                // Touch the vector's cache lines now: independent loads the processor issues at once,
+                // standing in for hnswlib's prefetch instructions, which Swift cannot emit.
+                let vector = UnsafeRawPointer(vectors + Int(neighbor) * stride)
+                var line = 0
+                while line < stride * 4 {
+                    touched &+= vector.load(fromByteOffset: line, as: UInt32.self)
+                    line += 64
+                }
             }
             for position in 0..<fresh { batchDistances[position] = distance(batchIDs[position]) }
             for position in 0..<fresh {

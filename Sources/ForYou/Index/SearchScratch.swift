@@ -96,6 +96,8 @@ final class SearchScratch: @unchecked Sendable {
     var selected: [Int32] = []
     var pool: [(distance: Float, id: Int32)] = []
     var kept: [Int32] = []
+    /// A sink for the loads that warm the cache (see `searchLayer`), so they are not optimised away.
+    var touched: UInt32 = 0
     /// The unvisited neighbours of one node and their distances (a list holds at most 2M ≤ 512).
     let batchIDs = UnsafeMutablePointer<Int32>.allocate(capacity: 512)
     let batchDistances = UnsafeMutablePointer<Float>.allocate(capacity: 512)

@@ -163,6 +163,12 @@ extension GraphView {
             if HNSWKey.distance(nearest) > farthest && (results.count == ef || !isFiltering) { break }
             let id = HNSWKey.id(nearest)
             let list = level == 0 ? links0 + Int(id) * linkStride0 : links(id, level: level)
+            // The likely next node to expand is the new nearest candidate: touch its level-0 list now,
+            // so the miss overlaps this node's work instead of stalling the next round (hnswlib
+            // prefetches it the same way).
+            if level == 0 && !candidates.isEmpty {
+                touched &+= UInt32(bitPattern: links0[Int(HNSWKey.id(candidates.minimum)) * linkStride0])
+            }
             let linkCount = Int(list[0])
             // Gather the unvisited neighbours first, then score them in a tight loop: their vectors'
             // loads are independent, so the processor overlaps the cache misses.

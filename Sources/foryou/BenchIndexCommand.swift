@@ -219,13 +219,14 @@ struct BenchIndexCommand: AsyncParsableCommand {
         func f(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
         print("### \(label)" + (construction == "inner-product" ? "" : " (ForYou: \(construction) construction)") + "\n")
         print("Build (one thread): ForYou \(f(build, 2)) s" + (hnswlib.map { "; \($0.library) \(f($0.buildSeconds, 2)) s; ForYou ÷ hnswlib \(f(build / $0.buildSeconds, 2))×" } ?? "") + "\n")
-        print("| efSearch | ForYou recall@10 | ForYou QPS | hnswlib recall@10 | hnswlib QPS | hnswlib QPS at ForYou's recall | ForYou ÷ hnswlib at equal recall |")
-        print("|---|---|---|---|---|---|---|")
+        print("| efSearch | ForYou recall@10 | ForYou QPS | hnswlib recall@10 | hnswlib QPS | ForYou ÷ hnswlib at equal efSearch | hnswlib QPS at ForYou's recall | ForYou ÷ hnswlib at equal recall |")
+        print("|---|---|---|---|---|---|---|---|")
         for run in ours {
             let theirs = hnswlib?.runs.first { $0.ef == run.ef }
             let equal = hnswlib.flatMap { Self.qps(at: run.recall, on: $0.runs) }
             print(
                 "| \(run.ef) | \(f(run.recall, 4)) | \(f(run.qps, 0)) | \(theirs.map { f($0.recall, 4) } ?? "–") | \(theirs.map { f($0.qps, 0) } ?? "–") | "
+                    + "\(theirs.map { f(run.qps / $0.qps, 2) + "×" } ?? "–") | "
                     + "\(equal.map { f($0, 0) } ?? "out of range") | \(equal.map { f(run.qps / $0, 2) + "×" } ?? "–") |")
         }
         print("")

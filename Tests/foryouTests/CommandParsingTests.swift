@@ -13,6 +13,26 @@ struct CommandParsingTests {
         #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve"]) }
     }
 
+    @Test func serveTakesADataFolderOrADatabaseNotBoth() throws {
+        let command = try #require(try ForYouCommand.parseAsRoot(["serve", "--store", "postgres://u@h/db"]) as? ServeCommand)
+        #expect(command.engine.store == "postgres://u@h/db" && command.engine.data == nil)
+        #expect(command.engine.location == "PostgreSQL postgres://u@h:5432/db")
+        #expect(try ForYouCommand.parseAsRoot(["serve", "--store", "postgres://u:secret@h/db"]) is ServeCommand)
+        let withPassword = try #require(try ForYouCommand.parseAsRoot(["serve", "--store", "postgres://u:secret@h/db"]) as? ServeCommand)
+        #expect(!withPassword.engine.location.contains("secret"), "the password shows in \(withPassword.engine.location)")
+        #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["serve", "--data", "d", "--store", "postgres://u@h/db"]) }
+    }
+
+    @Test func limitsOutsideTheirRangesAreUsageErrors() {
+        for arguments in [
+            ["--max-body-bytes", "10"], ["--max-body-bytes", "999999999999"], ["--concurrent-requests", "0"], ["--rate-limit", "-1"],
+            ["--burst", "0"],
+        ] {
+            #expect(throws: (any Error).self, "\(arguments)") { try ForYouCommand.parseAsRoot(["serve", "--data", "d"] + arguments) }
+        }
+        #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["bench", "flood", "--concurrent-requests", "0"]) }
+    }
+
     @Test func demoHasDefaultsForEverything() throws {
         let command = try #require(try ForYouCommand.parseAsRoot(["demo", "--port", "9000", "--seed", "7"]) as? DemoCommand)
         #expect(command.data == "demo-data")

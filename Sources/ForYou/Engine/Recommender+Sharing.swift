@@ -51,8 +51,9 @@ extension Recommender {
     }
 
     /// Follows what other processes write to `shared` until the task is cancelled or the store closes:
-    /// applies each notified change, and every `pollInterval` catches up items and events anyway (a
-    /// notification can be lost while the store's connection is down).
+    /// applies each notified change, and every `pollInterval` catches up items, events and API keys
+    /// anyway (a notification can be lost while the store's connection is down; a revoked key must not
+    /// wait for the next one).
     /// - Parameter onError: called with each failure to apply a change; following goes on.
     public func followChanges(
         of shared: any SharedStore, pollInterval: Duration = .seconds(1), onError: @escaping @Sendable (any Error) -> Void = { _ in }
@@ -68,6 +69,7 @@ extension Recommender {
                     do {
                         try await Task.sleep(for: pollInterval)
                         try await self.apply(.events, from: shared)
+                        try await self.apply(.keys, from: shared)
                     } catch is CancellationError {
                         return
                     } catch {

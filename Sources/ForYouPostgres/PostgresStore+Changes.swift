@@ -10,17 +10,22 @@ extension PostgresStore {
     public func changes() -> AsyncStream<StoreChange> {
         let (stream, continuation) = AsyncStream.makeStream(of: StoreChange.self, bufferingPolicy: .bufferingNewest(64))
         let listener = Task { [client, logger] in
-            while !Task.isCancelled {
+            var listened = false
+            while !Task.isCancelled && !self.isClosed {
                 do {
                     try await client.withConnection { connection in
                         try await connection.listen(on: Self.channel) { notifications in
+                            // Notifications sent while no connection listened are lost: after a
+                            // reconnection, followers catch up on everything.
+                            if listened { for change in StoreChange.allCases { continuation.yield(change) } }
+                            listened = true
                             for try await notification in notifications {
                                 if let change = StoreChange(rawValue: notification.payload) { continuation.yield(change) }
                             }
                         }
                     }
                 } catch {
-                    if Task.isCancelled { break }
+                    if Task.isCancelled || self.isClosed { break }
                     logger.warning("listening for changes on PostgreSQL failed; retrying in 1 s: \(Self.explain(error))")
                 }
                 try? await Task.sleep(for: .seconds(1))

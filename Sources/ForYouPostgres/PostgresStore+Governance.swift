@@ -7,6 +7,7 @@
 import ForYou
 import Foundation
 import PostgresNIO
+import Synchronization
 
 extension PostgresStore {
     public func setting(_ key: String) async throws -> String? {
@@ -62,6 +63,7 @@ extension PostgresStore {
             try await connection.query("DELETE FROM user_controls WHERE user_id = \(user.rawValue)", logger: logger)
             try await connection.query("DELETE FROM pseudonym_keys WHERE user_id = \(user.rawValue)", logger: logger)
             try await notify(.controls, on: connection)
+            tablesToCompact.withLock { $0.formUnion(["user_controls", "pseudonym_keys"]) }
         }
     }
 

@@ -6,6 +6,7 @@
 import ForYou
 import Foundation
 import PostgresNIO
+import Synchronization
 
 // MARK: - ItemCatalog
 
@@ -149,7 +150,10 @@ extension PostgresStore {
         try await transaction(locking: .events) { connection in
             let deleted = try await collect(
                 try await connection.query("DELETE FROM events WHERE user_id = \(user.rawValue) RETURNING position", logger: logger).decode(Int64.self))
-            try await notify(.erasure, on: connection)
+            if !deleted.isEmpty {
+                try await notify(.erasure, on: connection)
+                tablesToCompact.withLock { _ = $0.insert("events") }
+            }
             return deleted.count
         }
     }
@@ -225,9 +229,11 @@ extension PostgresStore {
     }
 
     public func eraseServed(of user: UserID) async throws -> Int {
-        try await guarded {
+        let deleted = try await guarded {
             try await collect(try await client.query("DELETE FROM served WHERE user_id = \(user.rawValue) RETURNING at", logger: logger).decode(Int64.self)).count
         }
+        if deleted > 0 { tablesToCompact.withLock { _ = $0.insert("served") } }
+        return deleted
     }
 
     public func pruneServed(before: Timestamp) async throws -> Int {

@@ -87,6 +87,16 @@ extension PostgresStore {
                 "ALTER TABLE api_keys ADD COLUMN max_body_bytes BIGINT",  // NULL: the server's default
             ]
         ),
+        (
+            "v3: change generations",
+            [
+                // One counter per kind of change followers must not miss (models, keys, controls,
+                // erasure), bumped in the transaction that makes the change: notifications are hints,
+                // these counters are what followers poll.
+                "CREATE TABLE generations (kind TEXT PRIMARY KEY, value BIGINT NOT NULL)",
+                "INSERT INTO generations (kind, value) VALUES ('models', 0), ('keys', 0), ('controls', 0), ('erasure', 0)",
+            ]
+        ),
     ]
 
     /// Runs the migrations the database lacks, in one transaction: a failed migration leaves the schema

@@ -18,6 +18,7 @@ import ForYou
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL store of the engine.
 ///
@@ -69,6 +70,11 @@ public final class PostgresStore: SharedStore {
             tls: target.tls)
         configuration.options.connectTimeout = connectTimeout
         configuration.options.maximumConnections = 16
+        // A server cut off mid-transaction must not hold the event log's advisory lock for hours: its
+        // session ends after 30 s idle in a transaction, and a lock wait fails after 30 s (503).
+        configuration.options.additionalStartupParameters = [
+            ("options", "-c idle_in_transaction_session_timeout=30000 -c lock_timeout=30000")
+        ]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
         let store = PostgresStore(client: client, runner: runner, logger: logger, description: target.description)
@@ -114,15 +120,29 @@ public final class PostgresStore: SharedStore {
         (try? DatabaseURL(url))?.description ?? "(a malformed URL)"
     }
 
-    /// Closes the connections; the store cannot be used afterwards.
-    public func close() { runner.cancel() }
+    /// Closes the connections; the store cannot be used afterwards, and ``changes()`` streams end.
+    public func close() {
+        closed.withLock { $0 = true }
+        runner.cancel()
+    }
+
+    /// Whether ``close()`` was called.
+    var isClosed: Bool { closed.withLock { $0 } }
+    private let closed = Mutex(false)
+    /// Tables this store deleted rows from since the last ``compact()``.
+    let tablesToCompact = Mutex<Set<String>>([])
 
     deinit { runner.cancel() }
 
     public func compact() async throws {
-        // VACUUM FULL rewrites the tables, so erased rows leave the data files (not only the table's
-        // visibility); PostgreSQL's own WAL recycles the old pages later.
-        for table in ["events", "served", "user_controls", "pseudonym_keys", "items"] {
+        // VACUUM FULL rewrites a table, so erased rows leave its data files (not only its visibility).
+        // Only the tables this store deleted from since the last compaction: a rewrite locks the table.
+        // PostgreSQL's WAL, archives and replicas keep old pages until they are recycled (see README).
+        let tables = tablesToCompact.withLock { tables in
+            defer { tables = [] }
+            return tables.sorted()
+        }
+        for table in tables {
             try await guarded { try await client.query(PostgresQuery(unsafeSQL: "VACUUM FULL \(table)"), logger: logger) }
         }
     }
@@ -170,9 +190,23 @@ public final class PostgresStore: SharedStore {
         }
     }
 
-    /// Announces a change to every follower (delivered when the surrounding transaction commits).
+    /// Announces a change to every follower (delivered when the surrounding transaction commits), and
+    /// bumps its generation (for the kinds followers poll by generation).
     func notify(_ change: StoreChange, on connection: PostgresConnection) async throws {
+        if change != .events && change != .items {
+            try await connection.query("UPDATE generations SET value = value + 1 WHERE kind = \(change.rawValue)", logger: logger)
+        }
         try await connection.query("SELECT pg_notify(\(Self.channel), \(change.rawValue))", logger: logger)
+    }
+
+    public func generations() async throws -> [StoreChange: Int64] {
+        try await guarded {
+            var generations: [StoreChange: Int64] = [:]
+            for row in try await collect(try await client.query("SELECT kind, value FROM generations", logger: logger).decode((String, Int64).self)) {
+                if let kind = StoreChange(rawValue: row.0) { generations[kind] = row.1 }
+            }
+            return generations
+        }
     }
 }
 

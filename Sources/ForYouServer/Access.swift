@@ -25,10 +25,10 @@ struct Access: Sendable {
     /// - Throws: ``ForYouError/Code/unauthenticated`` (401) without a valid key, ``ForYouError/Code/forbidden`` (403)
     ///   with a key of another role, ``ForYouError/Code/payloadTooLarge`` (413) over its body size limit.
     func check(_ request: Request, _ role: APIRole) throws -> Caller {
-        let defaults = limiter.limits
         guard engine.requiresAuthentication else {
-            try Self.checkDeclaredSize(request, limit: defaults.maximumBodyBytes, owner: "this server")
-            return Caller(actor: "anonymous", maximumBodyBytes: defaults.maximumBodyBytes)
+            let maximum = Self.bodyLimit(for: request, key: nil, defaults: limiter.limits)
+            try Self.checkDeclaredSize(request, limit: maximum, owner: "this server")
+            return Caller(actor: "anonymous", maximumBodyBytes: maximum)
         }
         guard let presented = Self.presentedKey(request) else {
             throw ForYouError(.unauthenticated, "this route needs an API key: send `Authorization: Bearer <key>` (create one with `foryou keys create`)")
@@ -39,9 +39,17 @@ struct Access: Sendable {
         guard key.role == role || key.role == .admin else {
             throw ForYouError(.forbidden, "a key with role \(key.role.rawValue) may not use this route; it needs role \(role.rawValue)")
         }
-        let maximum = key.limits.maximumBodyBytes ?? defaults.maximumBodyBytes
+        let maximum = Self.bodyLimit(for: request, key: key, defaults: limiter.limits)
         try Self.checkDeclaredSize(request, limit: maximum, owner: "key \(key.id)")
         return Caller(actor: "key:\(key.id)", maximumBodyBytes: maximum)
+    }
+
+    /// The largest body a request may carry: the key's own limit, else the server's; an algorithm
+    /// package may be ``ForYouAPI/packageSizeFactor`` times larger (its weights are big).
+    static func bodyLimit(for request: Request, key: APIKeyRecord?, defaults: RateLimits) -> Int {
+        let limit = key?.limits.maximumBodyBytes ?? defaults.maximumBodyBytes
+        let isPackage = request.method == .put && request.uri.path == "/v1/models/package"
+        return isPackage ? limit * ForYouAPI.packageSizeFactor : limit
     }
 
     /// Refuses a declared body over the limit before any of it is read.

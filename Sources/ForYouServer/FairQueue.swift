@@ -120,6 +120,14 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
         // Operations that take seconds (training, erasure, a package install) have their own locks and
         // would hold a slot for all that time: they do not queue.
         if Self.isLongRunning(request) { return try await next(request, context) }
+        // A write's body is read before it takes a slot, so a client trickling its bytes holds up only
+        // itself (cut at the key's limit: 413).
+        var request = request
+        if request.method != .get && request.method != .head {
+            let limit = Access.bodyLimit(for: request, key: key, defaults: limiter.limits)
+            try Access.checkDeclaredSize(request, limit: limit, owner: "key \(key.id)")
+            _ = try await ForYouAPI.collectBody(of: &request, upTo: limit)
+        }
         return try await queue(for: request).run(key: key.id) { try await next(request, context) }
     }
 
@@ -130,6 +138,8 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
     static func isLongRunning(_ request: Request) -> Bool {
         let path = request.uri.path
         switch request.method {
+        // The audit log is verified whole; an export reads all of a user's events.
+        case .get: return path == "/v1/audit" || path.hasSuffix("/export")
         case .post: return path == "/v1/models/train"
         case .put: return path == "/v1/models/package"
         case .delete: return path.hasPrefix("/v1/users/")

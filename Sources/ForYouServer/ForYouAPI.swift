@@ -50,6 +50,11 @@ public enum ForYouAPI {
     /// Reads the body up to `limit` bytes; a larger one is `payload_too_large`, naming the limit.
     static func collectBody(of request: Request, upTo limit: Int) async throws -> ByteBuffer {
         var request = request
+        return try await collectBody(of: &request, upTo: limit)
+    }
+
+    /// Reads the body up to `limit` bytes and keeps it in `request`, for handlers to read again.
+    static func collectBody(of request: inout Request, upTo limit: Int) async throws -> ByteBuffer {
         do {
             return try await request.collectBody(upTo: limit)
         } catch is NIOTooManyBytesError {
@@ -151,7 +156,7 @@ public enum ForYouAPI {
         router.put("/v1/models/package") { request, context in
             let caller = try access.check(request, .admin)
             let actor = caller.actor
-            let bytes = try await collectBody(of: request, upTo: caller.maximumBodyBytes * packageSizeFactor)
+            let bytes = try await collectBody(of: request, upTo: caller.maximumBodyBytes)
             do {
                 let info = try await engine.installPackage(Array(bytes.readableBytesView), actor: actor)
                 context.logger.notice("algorithm package \(info.packageID ?? "?") installed: serving \(info.version)")

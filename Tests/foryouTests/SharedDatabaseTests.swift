@@ -30,9 +30,14 @@ struct SharedDatabaseTests {
         }
         #expect(a.log.contains("(PostgreSQL postgres://postgres@127.0.0.1"), "\(a.log)")
 
+        // An item upserted on A can be named in events sent to B at once.
+        #expect(try await a.request(.PUT, "/v1/items", json: #"{"items":[{"id":"fresh","creator":"c9","tags":["t9"],"duration_ms":1000}]}"#).status == 200)
+        let atOnce = try await b.request(.POST, "/v1/events", json: #"{"events":[{"id":"fresh-view","user":"u9","item":"fresh","type":"like"}]}"#)
+        #expect(atOnce.body.contains(#""accepted":1"#), "\(atOnce.body)")
+
         // Items upserted on A reach B's catalogue.
         #expect(try await a.request(.PUT, "/v1/items", json: #"{"items":[\#(ServeProcessTests.items)]}"#).status == 200)
-        #expect(try await eventually { try await b.request(.GET, "/healthz").body.contains(#""items":20"#) }, "B never saw A's items")
+        #expect(try await eventually { try await b.request(.GET, "/healthz").body.contains(#""items":21"#) }, "B never saw A's items")
 
         // Events ingested on B change the profile A serves.
         let likes = (0..<40).map { #"{"id":"like-\#($0)","user":"u\#($0 % 8)","item":"v\#($0 % 10)","type":"like"}"# }
@@ -64,6 +69,8 @@ struct SharedDatabaseTests {
         #expect(try await a.request(.DELETE, "/v1/users/u1", key: key).status == 200)
         #expect(try await eventually { try await b.request(.GET, "/v1/users/u1/profile", key: key).body.contains(#""recent_positives":0"#) },
             "B still holds the erased user's profile")
+        // The model trained on the erased user's events is retired on B too.
+        #expect(try await eventually { try await b.request(.GET, "/v1/models/current", key: key).status == 404 }, "B still serves the retired model")
 
         // One audit chain, written by both servers.
         let audit = try await b.request(.GET, "/v1/audit?limit=1", key: key)

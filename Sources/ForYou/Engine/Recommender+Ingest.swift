@@ -61,6 +61,12 @@ extension Recommender {
         var result = IngestResult()
         let fresh = try await writes.withLock {
             let now = clock.now()
+            // On a shared store an item may have been upserted through another server a moment ago.
+            if let shared = store as? any SharedStore,
+                state.withLock({ state in inputs.contains { input in input.item.map { state.item(ItemID(trusted: $0)) == nil } ?? false } })
+            {
+                try await catchUpItemsLocked(from: shared)
+            }
             var valid: [Event] = []
             valid.reserveCapacity(inputs.count)
             state.withLock { state in

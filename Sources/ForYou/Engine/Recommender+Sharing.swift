@@ -16,6 +16,8 @@ struct SharingProgress: Sendable {
     var ownEvents: Set<EventID> = []
     /// The last item change number applied (see ``SharedStore/items(changedAfter:)``).
     var appliedItemChange: Int64 = 0
+    /// The generations of models, keys, controls and erasure this engine is up to date with.
+    var generations: [StoreChange: Int64] = [:]
 }
 
 extension Recommender {
@@ -26,8 +28,10 @@ extension Recommender {
         from store: any ForYouStore, configuration: Configuration, clock: any WallClock
     ) async throws -> (state: EngineState, progress: SharingProgress) {
         var progress = SharingProgress()
-        // Read first, so an item upserted while the catalogue is read is applied again rather than missed.
-        if let shared = store as? any SharedStore {
+        let shared = store as? any SharedStore
+        // Read first, so a change made while the state is read is applied again rather than missed.
+        if let shared {
+            progress.generations = try await shared.generations()
             progress.appliedItemChange = try await shared.items(changedAfter: .max).lastChange
         }
         var state = EngineState(configuration: configuration)
@@ -36,12 +40,21 @@ extension Recommender {
         while true {
             let page = try await store.page(after: progress.appliedPosition, limit: 10_000)
             if page.events.isEmpty { break }
+            // Another server may have upserted the items these events name after the catalogue was read.
+            if let shared { try await catchUpItems(from: shared, into: &state, progress: &progress) }
             for event in page.events { state.apply(event) }
             progress.appliedPosition = page.lastPosition
         }
         let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
         state.markServed(try await store.served(since: since))
         return (state, progress)
+    }
+
+    /// Applies items upserted after `progress.appliedItemChange`.
+    static func catchUpItems(from shared: any SharedStore, into state: inout EngineState, progress: inout SharingProgress) async throws {
+        let (items, last) = try await shared.items(changedAfter: progress.appliedItemChange)
+        if !items.isEmpty { state.upsert(items) }
+        progress.appliedItemChange = max(progress.appliedItemChange, last)
     }
 
     /// Remembers events this process folded in, so following a shared store does not fold them twice.
@@ -69,7 +82,7 @@ extension Recommender {
                     do {
                         try await Task.sleep(for: pollInterval)
                         try await self.apply(.events, from: shared)
-                        try await self.apply(.keys, from: shared)
+                        try await self.catchUpGenerations(from: shared)
                     } catch is CancellationError {
                         return
                     } catch {
@@ -83,15 +96,37 @@ extension Recommender {
         }
     }
 
-    /// Applies one kind of change another process made to the shared store.
+    /// Applies one kind of change another process made to the shared store (models, keys, controls and
+    /// erasures only when their generation moved, so a notification and a poll never apply one twice).
     public func apply(_ change: StoreChange, from shared: any SharedStore) async throws {
         switch change {
         case .items:
             try await catchUpItems(from: shared)
         case .events:
-            // Events name items: the items they name are applied first.
-            try await catchUpItems(from: shared)
-            try await catchUpEvents()
+            try await catchUpEvents(from: shared)
+        case .models, .keys, .controls, .erasure:
+            try await catchUpGenerations(from: shared)
+        }
+    }
+
+    /// Applies each kind whose generation moved since this engine last applied it.
+    func catchUpGenerations(from shared: any SharedStore) async throws {
+        // One catch-up at a time (the poll and a notification may both ask), so nothing is applied twice.
+        try await catchingUp.withLock {
+            let current = try await shared.generations()
+            let seen = sharing.withLock { $0.generations }
+            // An erasure first: it rebuilds the state from the store.
+            for change in [StoreChange.erasure, .models, .keys, .controls] where current[change] != seen[change] {
+                try await applyGeneration(change)
+                sharing.withLock { $0.generations[change] = current[change] }
+            }
+        }
+    }
+
+    private func applyGeneration(_ change: StoreChange) async throws {
+        switch change {
+        case .items, .events:
+            break
         case .models:
             try await reloadModels()
         case .keys:
@@ -107,20 +142,25 @@ extension Recommender {
     }
 
     private func catchUpItems(from shared: any SharedStore) async throws {
-        try await writes.withLock {
-            let after = sharing.withLock { $0.appliedItemChange }
-            let (items, last) = try await shared.items(changedAfter: after)
-            if !items.isEmpty { state.withLock { $0.upsert(items) } }
-            sharing.withLock { $0.appliedItemChange = max($0.appliedItemChange, last) }
-        }
+        try await writes.withLock { try await catchUpItemsLocked(from: shared) }
     }
 
-    private func catchUpEvents() async throws {
+    /// Applies items other servers upserted; the caller holds `writes`.
+    func catchUpItemsLocked(from shared: any SharedStore) async throws {
+        let after = sharing.withLock { $0.appliedItemChange }
+        let (items, last) = try await shared.items(changedAfter: after)
+        if !items.isEmpty { state.withLock { $0.upsert(items) } }
+        sharing.withLock { $0.appliedItemChange = max($0.appliedItemChange, last) }
+    }
+
+    private func catchUpEvents(from shared: any SharedStore) async throws {
         try await writes.withLock {
             while true {
                 let position = sharing.withLock { $0.appliedPosition }
                 let page = try await store.page(after: position, limit: 10_000)
                 if page.events.isEmpty { return }
+                // The items these events name were committed before the events: read them first.
+                try await catchUpItemsLocked(from: shared)
                 let foreign = sharing.withLock { progress in
                     progress.appliedPosition = page.lastPosition
                     return page.events.filter { progress.ownEvents.remove($0.id) == nil }
@@ -157,7 +197,13 @@ extension Recommender {
             try await servedWrites.withLock {
                 let loaded = try await Self.loadState(from: store, configuration: configuration, clock: clock)
                 state.withLock { $0 = loaded.state }
-                sharing.withLock { $0 = loaded.progress }
+                // Keys and models are not part of the rebuilt state: their generations stay as they were,
+                // and they are caught up as those say.
+                sharing.withLock { progress in
+                    let generations = progress.generations
+                    progress = loaded.progress
+                    progress.generations = generations
+                }
                 erasures.withLock { $0 += 1 }
             }
         }

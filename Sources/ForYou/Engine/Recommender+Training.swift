@@ -116,6 +116,9 @@ extension Recommender {
                 return (id, manifest.hyperparameters)
             }
             let erasuresBefore = erasures.withLock { $0 }
+            // On a shared store, an erasure on another server counts too (even one this process has not
+            // heard of yet, or when it follows nothing, as `foryou train --store` does).
+            let sharedErasuresBefore = try await (store as? any SharedStore)?.generations()[.erasure]
             let (items, durations, catalogueIndex) = state.withLock { state in
                 (state.catalog.items.map(\.id), state.catalog.items.map(\.durationMilliseconds), state.catalog.itemIndex)
             }
@@ -178,7 +181,8 @@ extension Recommender {
             let serving = ServingModel(learnedModel, manifest: package.manifest)
             // Stored and swapped under the write lock, so no erasure can slip between the check and the save.
             try await writes.withLock {
-                guard erasures.withLock({ $0 }) == erasuresBefore else {
+                let sharedErasuresNow = try await (store as? any SharedStore)?.generations()[.erasure]
+                guard erasures.withLock({ $0 }) == erasuresBefore, sharedErasuresNow == sharedErasuresBefore else {
                     throw ForYouError(.conflict, "a user was erased while the model trained on their events; train again")
                 }
                 try await store.saveModel(package.encoded(), version: learnedModel.version)

@@ -46,6 +46,8 @@ public final class Recommender: Sendable {
     let auditHead: Mutex<(sequence: Int, hash: String)>
     /// How far this engine has followed a shared store (see `Recommender+Sharing.swift`).
     let sharing = Mutex(SharingProgress())
+    /// Serialises catching up with a shared store's generations.
+    let catchingUp = AsyncLock()
 
     private init(
         store: any ForYouStore, configuration: Configuration, clock: any WallClock, state: EngineState, model: ServingModel?,

@@ -35,4 +35,8 @@ public protocol SharedStore: ForYouStore {
     func items(changedAfter change: Int64) async throws -> (items: [Item], lastChange: Int64)
     /// The last line of the audit log, or `nil` when it is empty.
     func latestAuditLine() async throws -> String?
+    /// A counter per kind of change that is not read by position (models, keys, controls, erasure),
+    /// bumped in the same transaction as each change: followers poll these, so a lost notification
+    /// delays a change by one poll at most and never hides it.
+    func generations() async throws -> [StoreChange: Int64]
 }

@@ -23,6 +23,9 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "How many requests a key may make at once after being idle.")
     var burst = 400
 
+    @Option(help: "Retrain the model every this many seconds when events arrived since the last training (0: only on request). With several servers on one database, set it on one of them and 0 on the others.")
+    var trainEvery = 3600
+
     @Option(help: "How many API reads, and separately writes, run at once; beyond it requests wait, and each free slot goes to the next API key in turn, so a flooding key cannot starve the others. More helps a store whose requests wait on the network (PostgreSQL).")
     var concurrentRequests = 1
 
@@ -33,6 +36,7 @@ struct ServerOptions: ParsableArguments {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be >= 0, got \(rateLimit)") }
         guard burst >= 1 else { throw ValidationError("--burst must be >= 1, got \(burst)") }
+        guard trainEvery >= 0 else { throw ValidationError("--train-every must be >= 0 seconds (0: only on request), got \(trainEvery)") }
         guard (1...1024).contains(concurrentRequests) else { throw ValidationError("--concurrent-requests must be in 1...1024, got \(concurrentRequests)") }
         guard APIKeyLimits.maximumBodyBytesRange.contains(maxBodyBytes) else {
             throw ValidationError("--max-body-bytes must be in \(APIKeyLimits.maximumBodyBytesRange), got \(maxBodyBytes)")
@@ -65,18 +69,21 @@ struct ServerOptions: ParsableArguments {
                 "foryou ready: listening on http://\(host):\(port) (\(location), jurisdiction \(engine.configuration.jurisdiction), \(engine.requiresAuthentication ? "API keys required" : "OPEN: no API key exists, create one with `foryou keys create`"), \(sizes.items) items, \(sizes.users) users, model \(engine.currentModel?.version ?? Recommender.modelVersion))")
             await ready(port)
         }
-        if let shared {
-            // Other servers on the same database: follow what they write until this one stops.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await app.runService() }
+        let trainEvery = self.trainEvery
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            if let shared {
+                // Other servers on the same database: follow what they write until this one stops.
                 group.addTask {
                     await engine.followChanges(of: shared) { error in logger.warning("following the shared store failed: \(error)") }
                 }
-                try await group.next()
-                group.cancelAll()
             }
-        } else {
-            try await app.runService()
+            if trainEvery > 0 {
+                group.addTask { await engine.trainPeriodically(every: .seconds(trainEvery)) { logger.info("\($0)") } }
+            }
+            // The server stops on SIGTERM or SIGINT: then so do the others.
+            try await group.next()
+            group.cancelAll()
         }
         logger.notice("foryou stopped")
     }

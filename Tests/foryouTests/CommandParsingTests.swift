@@ -26,7 +26,7 @@ struct CommandParsingTests {
     @Test func limitsOutsideTheirRangesAreUsageErrors() {
         for arguments in [
             ["--max-body-bytes", "10"], ["--max-body-bytes", "999999999999"], ["--concurrent-requests", "0"], ["--rate-limit", "-1"],
-            ["--burst", "0"],
+            ["--burst", "0"], ["--train-every", "-5"],
         ] {
             #expect(throws: (any Error).self, "\(arguments)") { try ForYouCommand.parseAsRoot(["serve", "--data", "d"] + arguments) }
         }

@@ -141,4 +141,24 @@ struct ServeProcessTests {
         #expect(Set(stored) == Set(acknowledged), "stored \(stored.count) events, acknowledged \(acknowledged.count): a request was half-handled")
         #expect(AuditChain.verify(lines: try await store.auditLines()).isIntact)
     }
+
+    /// `serve --train-every 1`: a model appears without any request to train, once events arrived,
+    /// and the audit log says the schedule trained it.
+    @Test func theScheduleTrainsAModelOnceEventsArrive() async throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let server = try await ServerProcess(arguments: ["serve", "--data", folder, "--port", "0", "--train-every", "1"])
+        defer { _ = server.stop(signal: SIGTERM) }
+        #expect(try await server.request(.PUT, "/v1/items", json: #"{"items":[\#(Self.items)]}"#).status == 200)
+        let likes = (0..<60).map { #"{"id":"l\#($0)","user":"u\#($0 % 10)","item":"v\#(($0 * 7) % 20)","type":"like"}"# }
+        #expect(try await server.request(.POST, "/v1/events", json: #"{"events":[\#(likes.joined(separator: ","))]}"#).status == 200)
+        var trained = false
+        for _ in 0..<300 where !trained {
+            try await Task.sleep(for: .milliseconds(100))
+            trained = try await server.request(.GET, "/v1/models/current").status == 200
+        }
+        #expect(trained, "no model after 30 s of --train-every 1: \(server.log)")
+        let audit = try await server.request(.GET, "/v1/audit?limit=50").body
+        #expect(audit.contains(#"\"actor\":\"schedule\""#) || audit.contains(#""actor":"schedule""#), "\(audit)")
+    }
 }

@@ -79,6 +79,13 @@ struct HNSWIndexTests {
     }()
 
     /// Mean recall@k of `found` against `exact`.
+    /// Mean recall@10 of the index's search at its default efSearch against exact search.
+    func recallAtTen(_ index: HNSWIndex, _ queries: [[Float]]) throws -> Double {
+        let found = try queries.map { try index.search($0, count: 10) }
+        let exact = try queries.map { try index.exactSearch($0, count: 10) }
+        return recall(found, exact)
+    }
+
     func recall(_ found: [[HNSWIndex.Neighbor]], _ exact: [[HNSWIndex.Neighbor]]) -> Double {
         var hits = 0
         var total = 0
@@ -113,9 +120,7 @@ struct HNSWIndexTests {
 
     @Test func recallAtTenIsAtLeast95PercentOnClusteredVectorsAtTheDefaultEf() throws {
         let (index, _, queries) = clusteredIndex()
-        let found = try queries.map { try index.search($0, count: 10) }
-        let exact = try queries.map { try index.exactSearch($0, count: 10) }
-        let measured = recall(found, exact)
+        let measured = try recallAtTen(index, queries)
         print("HNSW recall@10 clustered (\(index.count) × \(index.dimension), ef \(index.configuration.efSearch)): \(measured)")
         #expect(measured >= 0.95)
         checkInvariants(index)
@@ -129,9 +134,7 @@ struct HNSWIndexTests {
             (0..<3).map { _ in IndexTestData.row(vectors, Int(random.next() % UInt64(vectors.rows))) }
                 .reduce([Float](repeating: 0, count: index.dimension)) { zip($0, $1).map(+) }
         }
-        let found = try queries.map { try index.search($0, count: 10) }
-        let exact = try queries.map { try index.exactSearch($0, count: 10) }
-        let measured = recall(found, exact)
+        let measured = try recallAtTen(index, queries)
         print("HNSW recall@10 clustered, user-like queries: \(measured)")
         #expect(measured >= 0.95)
     }
@@ -142,9 +145,7 @@ struct HNSWIndexTests {
         let (items, queries) = try await IndexTestData.alsFactors(factors: Self.alsShape.factors, iterations: Self.alsShape.iterations, queryCount: 200)
         print("ALS fit: \(clock.now - started)")
         let index = try HNSWIndex.build(items)
-        let found = try queries.map { try index.search($0, count: 10) }
-        let exact = try queries.map { try index.exactSearch($0, count: 10) }
-        let measured = recall(found, exact)
+        let measured = try recallAtTen(index, queries)
         print("HNSW recall@10 ALS factors (\(items.rows) × \(items.columns)): \(measured)")
         #expect(measured >= 0.95)
         checkInvariants(index)

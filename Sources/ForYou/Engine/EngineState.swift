@@ -11,10 +11,6 @@ struct EngineState {
     var rankings = GlobalRankings()
     /// Each user's explicit controls (topics, keyword filters, the non-profiled setting).
     var controls: [UserID: UserControls] = [:]
-    /// Bumped whenever the catalogue changes, so cached orders know they are stale.
-    private(set) var catalogVersion = 0
-    /// Bumped whenever aggregate engagement changes.
-    private(set) var engagementVersion = 0
     let configuration: Recommender.Configuration
 
     init(configuration: Recommender.Configuration) {
@@ -25,9 +21,19 @@ struct EngineState {
     // MARK: - Catalogue
 
     mutating func upsert(_ items: [Item]) {
-        for item in items { catalog.upsert(item) }
+        var added: [Int32] = []
+        var changed: [Int32] = []
+        for item in items {
+            let previous = catalog.itemIndex[item.id].map { (index: $0, item: catalog.items[Int($0)]) }
+            let index = catalog.upsert(item)
+            if let previous {
+                if previous.item.publishedAt != item.publishedAt || previous.item.tags != item.tags { changed.append(index) }
+            } else {
+                added.append(index)
+            }
+        }
         engagement.reserve(items: catalog.count)
-        catalogVersion &+= 1
+        rankings.catalogChanged(added: added, changed: changed, catalog: catalog)
     }
 
     func item(_ id: ItemID) -> Item? {
@@ -39,6 +45,13 @@ struct EngineState {
     /// The user's latest positive items, oldest first: the history the trained model ranks from.
     func recentPositiveItems(of user: UserID) -> [ItemID] {
         (users[user]?.recent ?? []).map { catalog.items[Int($0.item)].id }
+    }
+
+    /// The items the user was served or acted on within the no-repeat window.
+    func seenItems(of user: UserID, now: Int64) -> [ItemID] {
+        guard let seen = users[user]?.seen else { return [] }
+        let window = configuration.feed.noRepeatWindowMilliseconds
+        return seen.compactMap { now - $0.value < window ? catalog.items[Int($0.key)].id : nil }
     }
 
     /// Folds one stored event into the user's state and the aggregates.
@@ -72,7 +85,7 @@ struct EngineState {
         var replay = UserState()
         for event in events { fold(event, into: &replay, sign: -1) }
         engagement.recomputeMaximumTrending()
-        engagementVersion &+= 1
+        rankings.markStale()
     }
 
     private mutating func fold(_ event: Event, into user: inout UserState, sign: Float) {
@@ -110,7 +123,7 @@ struct EngineState {
         user.learnAffinity(weight: weight, tags: catalog.tagsOfItem[i], creator: creator)
         if weight >= configuration.signals.positiveThreshold {
             engagement.add(item: index, weight: weight, at: at, recent: user.recent, sign: sign)
-            engagementVersion &+= 1
+            if sign > 0 { rankings.raise(index, catalog: catalog, engagement: engagement) } else { rankings.markStale() }
             user.remember(.init(item: index, weight: weight, at: at), limit: configuration.feed.recentPositives)
         }
     }

@@ -94,7 +94,8 @@ extension EngineState {
     }
 
     /// Popular and trending items in the user's three favourite tags, in proportion to the affinity.
-    /// Topics the user asked for more of join the favourites at the strongest affinity.
+    /// Topics the user asked for more of join the favourites at the strongest affinity. Each tag's
+    /// leading items (see `GlobalRankings`) are ranked, not all of its items.
     func favouriteTagCandidates(
         _ user: UserState, _ eligible: Eligibility, moreOf: [Int32] = [], into candidates: inout [Int32: Candidate]
     ) {
@@ -109,7 +110,7 @@ extension EngineState {
         let maximumPopularity = max(rankings.popular.first.map { engagement.popularity[Int($0)] } ?? 0, 1)
         for (tag, affinity) in ranked {
             var top = TopK(30)
-            for item in catalog.itemsByTag[Int(tag)] where eligible.allows(item) {
+            for item in rankings.leading(inTag: tag) where eligible.allows(item) {
                 let quality = 0.5 * engagement.normalizedTrending(item) + 0.5 * engagement.popularity[Int(item)] / maximumPopularity
                 top.insert(item, score: (affinity / strongest) * (0.2 + quality))
             }

@@ -39,7 +39,7 @@ extension EngineState {
         record: Bool = true
     ) -> [FeedEntry] {
         let feed = configuration.feed
-        rankings.refresh(catalog: catalog, catalogVersion: catalogVersion, engagement: engagement, engagementVersion: engagementVersion)
+        rankings.refresh(catalog: catalog, engagement: engagement)
         // Taken out of the dictionary, so that marking items seen below does not copy its storage.
         let stored = users.removeValue(forKey: userID)
         var user = stored ?? UserState()

@@ -70,7 +70,7 @@ extension EngineState {
     /// The non-profiled feed for a user: only the explicit exclusions are read from their state. The
     /// items are recorded as seen (for exposure counts) but seen items are not filtered out.
     mutating func makeNonProfiledFeed(for userID: UserID, count: Int, offset: Int, now: Int64, record: Bool = true) -> [FeedEntry] {
-        rankings.refresh(catalog: catalog, catalogVersion: catalogVersion, engagement: engagement, engagementVersion: engagementVersion)
+        rankings.refresh(catalog: catalog, engagement: engagement)
         let stored = users.removeValue(forKey: userID)
         var user = stored ?? UserState()
         let exclusions = ExplicitExclusions(

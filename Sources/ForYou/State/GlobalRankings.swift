@@ -1,45 +1,113 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Orders over the whole catalogue that every feed walks: the most trending items, the most popular
-// items, and all items newest first. Computing them costs O(N) (O(N log N) for recency), so they are
-// cached and recomputed only on the first feed after the engagement or the catalogue changed. A feed
-// walks an order and skips what the user may not see, instead of checking every item.
+// Orders over the catalogue that feeds walk instead of looking at every item: the most trending items,
+// the most popular items, the same two per tag, and all items newest first. They are kept up as the
+// state changes: a positive engagement raises its item in the lists it belongs to (O(depth)), new or
+// re-dated items are merged into the recency order (O(N) per upsert batch, not per feed). Only an
+// erasure, which lowers values, or a re-tagged item marks them stale; the next feed rebuilds them
+// (O(N · tags)). A feed walks an order and skips what the user may not see.
 
 struct GlobalRankings {
+    /// How many items the global trending and popular orders keep.
+    static let depth = 1_000
+    /// How many items each tag's trending and popular orders keep.
+    static let tagDepth = 60
+
+    private var trendingList = RankedList(depth: depth)
+    private var popularList = RankedList(depth: depth)
+    private var trendingByTag: [RankedList] = []
+    private var popularByTag: [RankedList] = []
+
     /// The most trending items (trending > 0), best first, at most `depth`.
-    private(set) var trending: [Int32] = []
+    var trending: [Int32] { trendingList.items }
     /// The most popular items, best first, at most `depth`.
-    private(set) var popular: [Int32] = []
+    var popular: [Int32] { popularList.items }
     /// Every item, newest publication first.
     private(set) var newestFirst: [Int32] = []
+    /// Set when values went down or tags changed: the lists are rebuilt before the next read.
+    private(set) var isStale = false
 
-    /// How many items the trending and popular orders keep.
-    static let depth = 1_000
+    /// The tag's most popular items, then its most trending ones not already listed (at most
+    /// 2 × `tagDepth`): the items worth ranking for a favourite tag.
+    func leading(inTag tag: Int32) -> [Int32] {
+        guard Int(tag) < popularByTag.count else { return [] }
+        let popular = popularByTag[Int(tag)].items
+        return popular + trendingByTag[Int(tag)].items.filter { !popular.contains($0) }
+    }
 
-    private var engagementVersion = -1
-    private var catalogVersion = -1
-
-    /// Recomputes what is stale.
-    mutating func refresh(catalog: CatalogIndex, catalogVersion: Int, engagement: EngagementState, engagementVersion: Int) {
-        if engagementVersion != self.engagementVersion || catalogVersion != self.catalogVersion {
-            var trendingTop = TopK(Self.depth)
-            var popularTop = TopK(Self.depth)
-            for index in 0..<Int32(catalog.count) {
-                let value = engagement.trending[Int(index)]
-                if value > 0 { trendingTop.insert(index, score: Float(value / max(engagement.maximumTrending, .leastNormalMagnitude))) }
-                popularTop.insert(index, score: engagement.popularity[Int(index)])
-            }
-            trending = trendingTop.sorted().map(\.element)
-            popular = popularTop.sorted().map(\.element)
-            self.engagementVersion = engagementVersion
+    /// An item's engagement grew (a positive event).
+    mutating func raise(_ item: Int32, catalog: CatalogIndex, engagement: EngagementState) {
+        guard !isStale else { return }
+        let trending = { (i: Int32) in engagement.trending[Int(i)] }
+        let popularity = { (i: Int32) in Double(engagement.popularity[Int(i)]) }
+        if engagement.trending[Int(item)] > 0 { trendingList.raise(item, key: trending) }
+        popularList.raise(item, key: popularity)
+        for tag in catalog.tagsOfItem[Int(item)] {
+            if engagement.trending[Int(item)] > 0 { trendingByTag[Int(tag)].raise(item, key: trending) }
+            popularByTag[Int(tag)].raise(item, key: popularity)
         }
-        if catalogVersion != self.catalogVersion {
-            newestFirst = (0..<Int32(catalog.count)).sorted {
-                let a = catalog.items[Int($0)].publishedAt
-                let b = catalog.items[Int($1)].publishedAt
-                return a > b || (a == b && $0 < $1)
-            }
-            self.catalogVersion = catalogVersion
+    }
+
+    /// Engagement went down somewhere (an erasure): rebuild before the next read.
+    mutating func markStale() { isStale = true }
+
+    /// Items were upserted: `added` are new indices (engagement 0), `changed` existing items whose
+    /// publication time or tags may have changed.
+    mutating func catalogChanged(added: [Int32], changed: [Int32], catalog: CatalogIndex) {
+        while trendingByTag.count < catalog.tags.count {
+            trendingByTag.append(RankedList(depth: Self.tagDepth))
+            popularByTag.append(RankedList(depth: Self.tagDepth))
         }
+        if !changed.isEmpty { isStale = true }
+        if !isStale {
+            popularList.appendLowest(added)
+            for item in added {
+                for tag in catalog.tagsOfItem[Int(item)] { popularByTag[Int(tag)].appendLowest([item]) }
+            }
+        }
+        // Recency: drop the changed items, then merge in the new and changed ones, sorted.
+        let moved = added + changed
+        guard !moved.isEmpty else { return }
+        func newer(_ a: Int32, _ b: Int32) -> Bool {
+            let x = catalog.items[Int(a)].publishedAt
+            let y = catalog.items[Int(b)].publishedAt
+            return x > y || (x == y && a < b)
+        }
+        let incoming = moved.sorted(by: newer)
+        var kept = newestFirst
+        if !changed.isEmpty {
+            let changedSet = Set(changed)
+            kept.removeAll { changedSet.contains($0) }
+        }
+        var merged: [Int32] = []
+        merged.reserveCapacity(kept.count + incoming.count)
+        var i = 0
+        var j = 0
+        while i < kept.count || j < incoming.count {
+            if j == incoming.count || (i < kept.count && newer(kept[i], incoming[j])) {
+                merged.append(kept[i])
+                i += 1
+            } else {
+                merged.append(incoming[j])
+                j += 1
+            }
+        }
+        newestFirst = merged
+    }
+
+    /// Rebuilds the engagement orders when stale. - Complexity: O(N · tags) when stale, else O(1).
+    mutating func refresh(catalog: CatalogIndex, engagement: EngagementState) {
+        guard isStale else { return }
+        let trending = { (i: Int32) in engagement.trending[Int(i)] }
+        let popularity = { (i: Int32) in Double(engagement.popularity[Int(i)]) }
+        let all = 0..<Int32(catalog.count)
+        trendingList.rebuild(from: all.lazy.filter { engagement.trending[Int($0)] > 0 }, key: trending)
+        popularList.rebuild(from: all, key: popularity)
+        for tag in catalog.itemsByTag.indices {
+            let items = catalog.itemsByTag[tag]
+            trendingByTag[tag].rebuild(from: items.lazy.filter { engagement.trending[Int($0)] > 0 }, key: trending)
+            popularByTag[tag].rebuild(from: items, key: popularity)
+        }
+        isStale = false
     }
 }

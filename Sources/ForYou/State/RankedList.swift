@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The `depth` best items by a key that only grows, kept sorted as keys grow, so a feed never has to
+// look at the whole catalogue. Items tie-break by the smaller index, so the list kept up event by event
+// equals the list rebuilt from scratch. Invariant: every item outside the list ranks below every item
+// in it (when it is full). A key that only grows keeps that true: the item that grew moves up or
+// enters, and the item it pushes out ranked below everything left. A key that shrinks (an erasure)
+// breaks it, so the owner rebuilds instead.
+
+struct RankedList {
+    /// Best first.
+    private(set) var items: [Int32] = []
+    let depth: Int
+
+    init(depth: Int) { self.depth = depth }
+
+    /// Whether `a` ranks above `b`.
+    @inline(__always)
+    private static func ranks(_ a: Int32, above b: Int32, _ key: (Int32) -> Double) -> Bool {
+        let ka = key(a)
+        let kb = key(b)
+        return ka > kb || (ka == kb && a < b)
+    }
+
+    /// Rebuilds the list from every candidate. - Complexity: O(n log depth).
+    mutating func rebuild(from candidates: some Sequence<Int32>, key: (Int32) -> Double) {
+        // A bounded min-heap on rank: the root is the weakest kept item.
+        var heap: [Int32] = []
+        heap.reserveCapacity(depth)
+        func weaker(_ a: Int32, _ b: Int32) -> Bool { Self.ranks(b, above: a, key) }
+        for item in candidates {
+            if heap.count < depth {
+                heap.append(item)
+                var child = heap.count - 1
+                while child > 0, weaker(heap[child], heap[(child - 1) / 2]) {
+                    heap.swapAt(child, (child - 1) / 2)
+                    child = (child - 1) / 2
+                }
+            } else if depth > 0, weaker(heap[0], item) {
+                heap[0] = item
+                var parent = 0
+                while true {
+                    let left = 2 * parent + 1
+                    var weakest = parent
+                    if left < heap.count && weaker(heap[left], heap[weakest]) { weakest = left }
+                    if left + 1 < heap.count && weaker(heap[left + 1], heap[weakest]) { weakest = left + 1 }
+                    if weakest == parent { break }
+                    heap.swapAt(parent, weakest)
+                    parent = weakest
+                }
+            }
+        }
+        items = heap.sorted { Self.ranks($0, above: $1, key) }
+    }
+
+    /// Moves `item` to its place after its key grew, entering the list if it now ranks high enough.
+    /// - Complexity: O(depth).
+    mutating func raise(_ item: Int32, key: (Int32) -> Double) {
+        if let position = items.firstIndex(of: item) {
+            items.remove(at: position)
+        } else if items.count >= depth {
+            guard let last = items.last, Self.ranks(item, above: last, key) else { return }
+            items.removeLast()
+        }
+        items.insert(item, at: insertionPoint(of: item, key: key))
+    }
+
+    /// Appends new items whose key is the lowest possible (0), while the list has room: they rank below
+    /// everything already in it, in index order.
+    mutating func appendLowest(_ newItems: some Sequence<Int32>) {
+        for item in newItems where items.count < depth { items.append(item) }
+    }
+
+    /// Inserts `item` (not in the list) at its place, without a depth limit.
+    mutating func insertUnbounded(_ item: Int32, key: (Int32) -> Double) {
+        items.insert(item, at: insertionPoint(of: item, key: key))
+    }
+
+    mutating func remove(_ item: Int32) {
+        if let position = items.firstIndex(of: item) { items.remove(at: position) }
+    }
+
+    /// The first position whose item ranks below `item`.
+    private func insertionPoint(of item: Int32, key: (Int32) -> Double) -> Int {
+        var low = 0
+        var high = items.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Self.ranks(items[middle], above: item, key) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -39,6 +39,8 @@ extension Recommender {
             try check(feed.freshWindowMilliseconds > 0, "feed.fresh_window_ms must be > 0")
             try check(feed.recentPositives >= 1 && feed.recentPositives <= 200, "feed.recent_positives must be in 1...200")
             try check(feed.tagRepeatPenalty > 0 && feed.tagRepeatPenalty <= 1, "feed.tag_repeat_penalty must be in (0, 1]")
+            try check(feed.indexedRetrievalMinimumItems >= 0, "feed.indexed_retrieval_minimum_items must be >= 0")
+            try check(feed.userVectorExpiryMilliseconds > 0, "feed.user_vector_expiry_ms must be > 0")
             try check(signals.positiveThreshold > 0, "signals.positive_threshold must be > 0")
             try check((1...10_000).contains(maximumEventBatch), "maximum_event_batch must be in 1...10000")
             try check((1...10_000).contains(maximumItemBatch), "maximum_item_batch must be in 1...10000")
@@ -118,6 +120,15 @@ extension Recommender {
         public var affinityWeight: Float = 1.5
         /// Each earlier item in the same feed sharing the first tag multiplies the score by this. Default: 0.8.
         public var tagRepeatPenalty: Float = 0.8
+        /// A trained model over at least this many items finds each user's best items in an HNSW index
+        /// of its item factors, from the user's folded-in vector, instead of scoring every item.
+        /// Default: 20,000 (below it, scoring every item costs under a millisecond and is exact).
+        public var indexedRetrievalMinimumItems = 20_000
+        /// The index's parameters (M, efConstruction, efSearch). Default: ``HNSWIndex/Configuration``'s.
+        public var index = HNSWIndex.Configuration()
+        /// A user's folded-in vector unused for this long is dropped (rebuilt on their next feed).
+        /// Default: 24 hours.
+        public var userVectorExpiryMilliseconds: Int64 = 24 * Timestamp.hour
 
         public init() {}
     }

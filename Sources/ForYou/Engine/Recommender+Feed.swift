@@ -53,8 +53,13 @@ extension Recommender {
             let history = state.withLock { $0.recentPositiveItems(of: userID) }
             let modelHistory = history.compactMap { serving.index[$0] }
             if !modelHistory.isEmpty {
-                learnedItems = serving.learned.model.recommend(history: modelHistory, count: 50, itemCount: serving.learned.items.count)
-                    .map { (serving.learned.items[Int($0.item)], $0.score) }
+                let ranked: [(item: Int32, score: Float)]
+                if let retrieval = serving.retrieval {
+                    ranked = retrieve(from: retrieval, serving, user: userID, history: modelHistory, now: now.milliseconds)
+                } else {
+                    ranked = serving.learned.model.recommend(history: modelHistory, count: 50, itemCount: serving.learned.items.count)
+                }
+                learnedItems = ranked.map { (serving.learned.items[Int($0.item)], $0.score) }
                 learnedAfter = history.last
             }
         }
@@ -64,6 +69,29 @@ extension Recommender {
         let feed = Feed(user: userID, modelVersion: serving?.version ?? Self.modelVersion, entries: entries)
         if record { try await recordServed(feed, at: now) }
         return feed
+    }
+
+    /// The model's 50 best items for a user from its index: the user's vector is folded in again only
+    /// when their history changed since their last feed (or the model did), and what they have seen
+    /// within the no-repeat window is excluded inside the search.
+    private func retrieve(
+        from retrieval: LearnedRetrieval, _ serving: ServingModel, user: UserID, history: [Int32], now: Int64
+    ) -> [(item: Int32, score: Float)] {
+        let model = serving.learned.model
+        let version = serving.learned.version
+        let vector: [Float]
+        if let cached = userVectors.withLock({ $0.vector(for: user, modelVersion: version, history: history, now: now) }) {
+            vector = cached
+        } else {
+            vector = model.als.userVector(history: history)
+            userVectors.withLock {
+                $0.store(vector, for: user, modelVersion: version, history: history, now: now, expiry: configuration.feed.userVectorExpiryMilliseconds)
+            }
+        }
+        let seen = state.withLock { $0.seenItems(of: user, now: now) }
+        var excluded = IDSet()
+        for item in seen { if let index = serving.index[item] { excluded.insert(index) } }
+        return retrieval.recommend(model, history: history, userVector: vector, excluded: excluded, count: 50)
     }
 
     /// Replaces a licensed package whose license has ended with the newest stored model that may still
@@ -133,6 +161,7 @@ extension Recommender {
                 let events = try await store.events(of: userID)
                 let erasedEvents = try await store.eraseEvents(of: userID)
                 state.withLock { $0.erase(userID, events: events) }
+                userVectors.withLock { $0.remove(userID) }
                 if erasedEvents > 0 {
                     erasures.withLock { $0 += 1 }
                     // A licensed package was trained elsewhere, on none of this deployment's users: it stays.

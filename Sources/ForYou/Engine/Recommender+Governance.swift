@@ -152,6 +152,7 @@ extension Recommender {
                 $0.apply(event)
                 $0.controls[userID] = controls
             }
+            userVectors.withLock { $0.remove(userID) }
             try await recordAudit("user.profile_reset", actor: actor, user: userID)
         }
     }
@@ -277,7 +278,7 @@ extension Recommender {
         let verified = Result { () throws(ForYouError) -> ServingModel in
             let package = try AlgorithmPackage(encoded: bytes)
             let model = try verifier.verify(package, use: "serve", now: clock.now())
-            return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id, licensedPackage: bytes)
+            return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id, licensedPackage: bytes, feed: configuration.feed)
         }
         let serving: ServingModel
         switch verified {

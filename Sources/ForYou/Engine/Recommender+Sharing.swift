@@ -197,6 +197,7 @@ extension Recommender {
             try await servedWrites.withLock {
                 let loaded = try await Self.loadState(from: store, configuration: configuration, clock: clock)
                 state.withLock { $0 = loaded.state }
+                userVectors.withLock { $0.removeAll() }
                 // Keys and models are not part of the rebuilt state: their generations stay as they were,
                 // and they are caught up as those say.
                 sharing.withLock { progress in

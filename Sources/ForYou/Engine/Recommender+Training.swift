@@ -20,9 +20,16 @@ final class ServingModel: Sendable {
     let licensedPackage: [UInt8]?
     /// The end of a licensed package's license (ms since the epoch): feeds check it on every request.
     let licenseEnd: Int64?
+    /// The item factors in an HNSW index, for catalogues of at least
+    /// ``Recommender/FeedConfiguration/indexedRetrievalMinimumItems`` items; `nil` when every item is scored.
+    let retrieval: LearnedRetrieval?
 
-    init(_ learned: LearnedModel, manifest: PackageManifest? = nil, licensedPackageID: String? = nil, licensedPackage: [UInt8]? = nil) {
+    init(
+        _ learned: LearnedModel, manifest: PackageManifest? = nil, licensedPackageID: String? = nil, licensedPackage: [UInt8]? = nil,
+        feed: Recommender.FeedConfiguration
+    ) {
         self.learned = learned
+        retrieval = learned.items.count >= feed.indexedRetrievalMinimumItems ? try? LearnedRetrieval(learned.model, configuration: feed.index) : nil
         self.manifest = manifest
         self.licensedPackageID = licensedPackageID
         self.licensedPackage = licensedPackage
@@ -79,13 +86,13 @@ extension Recommender {
     /// A stored model file as a serving model: a local package, a licensed package that verifies now, or
     /// a bare model file of an earlier version.
     func servingModel(from bytes: [UInt8]) throws -> ServingModel {
-        guard AlgorithmPackage.isPackage(bytes) else { return ServingModel(try LearnedModel(encoded: bytes)) }
+        guard AlgorithmPackage.isPackage(bytes) else { return ServingModel(try LearnedModel(encoded: bytes), feed: configuration.feed) }
         let package = try AlgorithmPackage(encoded: bytes)
         if package.signature == nil && package.manifest.license == nil && package.manifest.provenance.origin == "local" {
-            return ServingModel(try package.model(), manifest: package.manifest)
+            return ServingModel(try package.model(), manifest: package.manifest, feed: configuration.feed)
         }
         let model = try verifier.verify(package, use: "serve", now: clock.now())
-        return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id, licensedPackage: bytes)
+        return ServingModel(model, manifest: package.manifest, licensedPackageID: package.id, licensedPackage: bytes, feed: configuration.feed)
     }
 
     /// The verifier of this deployment's trusted licensor keys and jurisdiction.
@@ -98,6 +105,8 @@ extension Recommender {
     /// items). The model's provenance records which, with a digest of the training data.
     /// - Parameters:
     ///   - fromScratch: train on local data alone, ignoring any licensed package.
+    ///   - hyperparameters: the operator's fixed hyperparameters: no search (which fits many models and
+    ///     is slow on a large log) and no licensed package's. Provenance says `hyperparameters_from: operator`.
     ///   - actor: who asked, for the audit log.
     ///   - progress: called with a line per step, for logs.
     /// - Returns: the new model's description.
@@ -105,11 +114,12 @@ extension Recommender {
     ///   was erased while the model trained (train again); store errors.
     @discardableResult
     public func train(
-        fromScratch: Bool = false, actor: String = "system", progress: @escaping @Sendable (String) -> Void = { _ in }
+        fromScratch: Bool = false, hyperparameters: BlendHyperparameters? = nil, actor: String = "system",
+        progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> ModelInfo {
         try await training.withLock {
             let now = clock.now().milliseconds
-            let licensed = fromScratch ? nil : learned.withLock { $0 }.flatMap { serving -> (String, BlendHyperparameters)? in
+            let licensed = fromScratch || hyperparameters != nil ? nil : learned.withLock { $0 }.flatMap { serving -> (String, BlendHyperparameters)? in
                 guard let id = serving.licensedPackageID, let manifest = serving.manifest,
                     manifest.license?.permittedUses.contains("retrain") == true, now <= serving.licenseEnd ?? .max
                 else { return nil }
@@ -156,16 +166,24 @@ extension Recommender {
             let users = histories.keys.sorted()
             let sequences = users.map { histories[$0]! }
             progress("training on \(events) positive events of \(users.count) users over \(items.count) items")
-            let all = InteractionSequences(items: items.map(\.rawValue), users: users.map(\.rawValue), sequences: sequences)
-            let inner = LeaveLastOutSplit(all)
             var model = BlendModel(transitions: .init(), als: .init(), transitionsWeight: 0.5)
             var validation: Double?
-            if let (packageID, hyperparameters) = licensed {
+            var validationUsers = 0
+            if let hyperparameters {
+                progress("training with the operator's hyperparameters")
+                model = hyperparameters.makeModel()
+            } else if let (packageID, hyperparameters) = licensed {
+                let inner = LeaveLastOutSplit(InteractionSequences(items: items.map(\.rawValue), users: users.map(\.rawValue), sequences: sequences))
+                validationUsers = inner.users.count
                 progress("reusing the hyperparameters of licensed package \(packageID)")
                 model = hyperparameters.makeModel()
                 if inner.users.count >= 10 { validation = await OfflineEvaluation.validate(model, on: inner).ndcgAt10 }
-            } else if inner.users.count >= 10 {
-                (model, validation) = await OfflineEvaluation.selectDefaultModelScored(on: inner, progress: progress)
+            } else {
+                let inner = LeaveLastOutSplit(InteractionSequences(items: items.map(\.rawValue), users: users.map(\.rawValue), sequences: sequences))
+                validationUsers = inner.users.count
+                if inner.users.count >= 10 {
+                    (model, validation) = await OfflineEvaluation.selectDefaultModelScored(on: inner, progress: progress)
+                }
             }
             await model.fit(sequences: sequences, itemCount: items.count)
             let trainedAt = clock.now()
@@ -174,11 +192,11 @@ extension Recommender {
                 origin: "local", jurisdiction: configuration.jurisdiction.rawValue, trainedAt: trainedAt.rfc3339, users: users.count,
                 events: events, items: items.count, firstEventAt: Timestamp(milliseconds: firstAt).rfc3339,
                 lastEventAt: Timestamp(milliseconds: lastAt).rfc3339, datasetSHA256: digest.finalize().hexString,
-                fromScratch: licensed == nil, hyperparametersFrom: licensed?.0)
+                fromScratch: licensed == nil, hyperparametersFrom: licensed?.0 ?? (hyperparameters == nil ? nil : "operator"))
             provenance.validationNDCGAt10 = validation
-            provenance.validationUsers = validation == nil ? nil : inner.users.count
+            provenance.validationUsers = validation == nil ? nil : validationUsers
             let package = AlgorithmPackage(model: learnedModel, provenance: provenance, license: nil)
-            let serving = ServingModel(learnedModel, manifest: package.manifest)
+            let serving = ServingModel(learnedModel, manifest: package.manifest, feed: configuration.feed)
             // Stored and swapped under the write lock, so no erasure can slip between the check and the save.
             try await writes.withLock {
                 let sharedErasuresNow = try await (store as? any SharedStore)?.generations()[.erasure]

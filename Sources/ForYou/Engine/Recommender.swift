@@ -34,6 +34,8 @@ public final class Recommender: Sendable {
     let learned = Mutex<ServingModel?>(nil)
     /// Serialises trainings.
     let training = AsyncLock()
+    /// Users' ALS vectors for the serving model, when it retrieves from an index (see `UserVectorCache`).
+    let userVectors = Mutex(UserVectorCache())
     /// Counts erasures, so a training that read the log before one knows its model is stale.
     let erasures = Mutex(0)
     /// Why stored models could not be loaded when the engine opened, if any could not.
@@ -139,10 +141,22 @@ public final class Recommender: Sendable {
         public var packagesRefused = 0
         /// Feeds whose served history could not be written (a full disk): the feed was still answered.
         public var servedHistoryWriteFailures = 0
+        /// User vectors folded in for indexed retrieval, held now, and expired unused.
+        public var userVectorFoldIns = 0
+        public var userVectorsHeld = 0
+        public var userVectorsExpired = 0
     }
 
     /// Counts since the engine opened.
-    public var statistics: Statistics { counters.withLock { $0 } }
+    public var statistics: Statistics {
+        var statistics = counters.withLock { $0 }
+        userVectors.withLock {
+            statistics.userVectorFoldIns = $0.foldIns
+            statistics.userVectorsHeld = $0.entries.count
+            statistics.userVectorsExpired = $0.expired
+        }
+        return statistics
+    }
 
     /// The catalogued items of a feed, in its order (one lock for all of them).
     public func items(of feed: Feed) -> [Item?] {

@@ -120,7 +120,8 @@ public struct BlendHyperparameters: Sendable, Equatable, Codable {
     public var alsSeed: UInt64
     public var transitionsWeight: Float
 
-    init(_ model: BlendModel) {
+    /// The hyperparameters of a (fitted or unfitted) model.
+    public init(_ model: BlendModel) {
         let t = model.transitions.configuration
         let a = model.als.configuration
         transitionWindow = t.window
@@ -138,7 +139,7 @@ public struct BlendHyperparameters: Sendable, Equatable, Codable {
     }
 
     /// An unfitted model with these hyperparameters.
-    func makeModel() -> BlendModel {
+    public func makeModel() -> BlendModel {
         var als = ALSModel.Configuration()
         als.factors = alsFactors
         als.regularization = alsRegularization

@@ -62,6 +62,20 @@ public struct IDSet: VectorFilter, Sendable, Hashable {
         words[word] &= ~(1 << UInt64(id & 63))
     }
 
+    /// The members below `limit`, ascending. - Complexity: O(largest id / 64 + members).
+    public func members(below limit: Int) -> [Int32] {
+        var result: [Int32] = []
+        for (word, bits) in words.enumerated() where bits != 0 {
+            var remaining = bits
+            while remaining != 0 {
+                let id = word * 64 + remaining.trailingZeroBitCount
+                if id < limit { result.append(Int32(id)) }
+                remaining &= remaining - 1
+            }
+        }
+        return result
+    }
+
     /// The number of members. - Complexity: O(largest id / 64).
     public var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 

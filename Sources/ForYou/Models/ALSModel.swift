@@ -65,17 +65,24 @@ public struct ALSModel: SequentialModel {
 
     public func score(history: [Int32], into scores: inout [Float]) {
         precondition(scores.count == itemFactors.rows, "scores must hold one value per item")
-        precondition(history.allSatisfy { $0 >= 0 && Int($0) < itemFactors.rows }, "history items must be catalogued")
         let k = configuration.factors
-        var x = [Float](repeating: 0, count: k)
-        Self.conjugateGradient(
-            &x, observed: Array(Set(history)).sorted(), fixed: itemFactors, gramian: gramian, confidence: configuration.confidence,
-            steps: configuration.foldInSteps)
+        let x = userVector(history: history)
         itemFactors.storage.withUnsafeBufferPointer { factors in
             x.withUnsafeBufferPointer { user in
                 for item in 0..<itemFactors.rows { scores[item] = Kernels.dot(factors.baseAddress! + item * k, user.baseAddress!, k) }
             }
         }
+    }
+
+    /// A user's vector folded in from their history against the item factors: the user half-step for
+    /// one row, from zero, `foldInSteps` conjugate-gradient steps. - Complexity: O(steps · (k² + h · k)).
+    public func userVector(history: [Int32]) -> [Float] {
+        precondition(history.allSatisfy { $0 >= 0 && Int($0) < itemFactors.rows }, "history items must be catalogued")
+        var x = [Float](repeating: 0, count: configuration.factors)
+        Self.conjugateGradient(
+            &x, observed: Array(Set(history)).sorted(), fixed: itemFactors, gramian: gramian, confidence: configuration.confidence,
+            steps: configuration.foldInSteps)
+        return x
     }
 
     // MARK: - Solver

@@ -83,6 +83,21 @@ public struct ItemTransitionModel: SequentialModel {
         }
     }
 
+    /// The items that follow the user's latest items, with the scores `score(history:into:)` gives them
+    /// before its popularity tie-break; every other item scores 0. - Complexity: O(transitions read).
+    public func followers(of history: [Int32]) -> [Int32: Float] {
+        var scores: [Int32: Float] = [:]
+        var weight: Float = 1
+        for item in history.suffix(configuration.historyLength).reversed() {
+            let row = Int(item)
+            for index in rowStart[row]..<rowStart[row + 1] { scores[columns[index], default: 0] += weight * values[index] }
+            weight *= configuration.historyDecay
+        }
+        let maximum = scores.values.max() ?? 0
+        if maximum > 0 { for key in scores.keys { scores[key]! /= maximum } }
+        return scores
+    }
+
     public func score(history: [Int32], into scores: inout [Float]) {
         precondition(scores.count == popularity.count, "scores must hold one value per item")
         for index in scores.indices { scores[index] = 0 }

@@ -163,15 +163,37 @@ extension EngineState {
         }
     }
 
-    /// Fresh items (published within the fresh window) with the least exposure so far.
-    func explorationCandidates(_ eligible: Eligibility, count: Int, freshWindow: Int64, where include: (Int32) -> Bool) -> [Int32] {
+    /// Fresh items (published within the fresh window) with the least exposure so far, among at most
+    /// `explorationScanLimit` of them: a large catalogue has tens of thousands of fresh items, so the scan
+    /// starts at a position drawn from `random` and wraps around; every fresh item is in some scans.
+    /// - Complexity: O(log N + explorationScanLimit).
+    func explorationCandidates(
+        _ eligible: Eligibility, count: Int, freshWindow: Int64, random: inout SplitMix64, where include: (Int32) -> Bool
+    ) -> [Int32] {
+        let order = rankings.newestFirst
+        // newestFirst is sorted by publication time, newest first: find the published, fresh range.
+        func firstIndex(publishedAtOrBefore time: Int64) -> Int {
+            var low = 0
+            var high = order.count
+            while low < high {
+                let middle = (low + high) / 2
+                if catalog.items[Int(order[middle])].publishedAt.milliseconds > time { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        let start = firstIndex(publishedAtOrBefore: eligible.now)
+        let end = firstIndex(publishedAtOrBefore: eligible.now - freshWindow - 1)
+        let fresh = end - start
+        guard fresh > 0 else { return [] }
+        let offset = fresh > Self.explorationScanLimit ? Int(random.next() % UInt64(fresh)) : 0
         var least = TopK(count)
-        for index in rankings.newestFirst {
-            let age = eligible.now - catalog.items[Int(index)].publishedAt.milliseconds
-            if age < 0 { continue }
-            if age > freshWindow { break }
+        for step in 0..<min(fresh, Self.explorationScanLimit) {
+            let index = order[start + (offset + step) % fresh]
             if eligible.allows(index) && include(index) { least.insert(index, score: -Float(engagement.exposure[Int(index)])) }
         }
         return least.sorted().map(\.element)
     }
+
+    /// How many fresh items one feed looks at for exploration.
+    static let explorationScanLimit = 4_000
 }

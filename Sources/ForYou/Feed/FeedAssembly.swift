@@ -66,9 +66,9 @@ extension EngineState {
             let explorationSlots = min(count - 1, Int((Double(count) * feed.explorationShare).rounded()))
             if explorationSlots > 0 {
                 // Fresh items that no other source proposed: the ones that still need an audience.
-                var pool = explorationCandidates(eligible, count: explorationSlots * 4, freshWindow: feed.freshWindowMilliseconds) {
-                    candidates[$0] == nil
-                }
+                var pool = explorationCandidates(
+                    eligible, count: explorationSlots * 4, freshWindow: feed.freshWindowMilliseconds, random: &random
+                ) { candidates[$0] == nil }
                 pool.shuffle(using: &random)
                 exploration = Array(pool.prefix(explorationSlots))
             }

@@ -132,6 +132,7 @@ struct BenchWorldCommand: AsyncParsableCommand {
                     try Self.ingestScript(prefix: prefix, users: users, items: items).write(toFile: path, atomically: true, encoding: .utf8)
                     return path
                 }
+                printError("serving on \(base)")
                 let feedArguments = ["-t1", "-c\(feedConnections)", "-d\(seconds)s", "--latency", "-s", feedScript, base]
 
                 loads.append(("feeds alone", try await Self.wrk(wrk, feedArguments), nil))
@@ -171,17 +172,25 @@ struct BenchWorldCommand: AsyncParsableCommand {
     }
 
     static func wrk(_ executable: String, _ arguments: [String]) async throws -> WrkResult {
-        let output = try await Task.detached {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
-        }.value
+        // Waited for on a thread of its own: blocking one of the two threads of Swift's cooperative pool
+        // would starve the server under test.
+        let output = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+            Thread {
+                do {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: executable)
+                    process.arguments = arguments
+                    let pipe = Pipe()
+                    process.standardOutput = pipe
+                    try process.run()
+                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                    process.waitUntilExit()
+                    continuation.resume(returning: String(decoding: data, as: UTF8.self))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
         var result = WrkResult()
         for line in output.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)

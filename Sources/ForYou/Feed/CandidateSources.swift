@@ -35,7 +35,7 @@ struct Eligibility {
 
     func allows(_ item: Int32) -> Bool {
         let i = Int(item)
-        if catalog.items[i].publishedAt.milliseconds > now { return false }
+        if catalog.publishedAtOfItem[i] > now { return false }
         if !user.blockedItems.isEmpty && user.blockedItems.contains(item) { return false }
         if !user.blockedCreators.isEmpty && user.blockedCreators.contains(catalog.creatorOfItem[i]) { return false }
         if !keywords.isEmpty && catalog.matches(item, anyOf: keywords) { return false }
@@ -57,7 +57,8 @@ extension CatalogIndex {
 }
 
 extension EngineState {
-    /// Items co-visited with the user's latest positive items, newest sources counting most.
+    /// Items co-visited with the user's latest positive items, newest sources counting most: the
+    /// `coVisitationPerSource` best of each source item (a popular item is co-visited with thousands).
     func coVisitationCandidates(_ user: UserState, _ eligible: Eligibility, into candidates: inout [Int32: Candidate]) {
         var recency: Float = 1
         for positive in user.recent.reversed() {
@@ -65,9 +66,14 @@ extension EngineState {
             guard let row = engagement.coVisitation[positive.item] else { continue }
             let sourcePopularity = engagement.popularity[Int(positive.item)] + 1
             let sourceWeight = positive.weight * recency
-            for (item, weight) in row where eligible.allows(item) {
+            var best = TopK(Self.coVisitationPerSource)
+            for (item, weight) in row {
                 let normaliser = (sourcePopularity * (engagement.popularity[Int(item)] + 1)).squareRoot()
                 let score = sourceWeight * weight / normaliser
+                if best.isFull && score < best.weakestScore { continue }
+                if eligible.allows(item) { best.insert(item, score: score) }
+            }
+            for (item, score) in best.sorted() {
                 candidates[item, default: Candidate()].coVisitation += score
                 if score > candidates[item]!.coVisitationBest {
                     candidates[item]!.coVisitationBest = score
@@ -177,7 +183,7 @@ extension EngineState {
             var high = order.count
             while low < high {
                 let middle = (low + high) / 2
-                if catalog.items[Int(order[middle])].publishedAt.milliseconds > time { low = middle + 1 } else { high = middle }
+                if catalog.publishedAtOfItem[Int(order[middle])] > time { low = middle + 1 } else { high = middle }
             }
             return low
         }
@@ -194,6 +200,9 @@ extension EngineState {
         return least.sorted().map(\.element)
     }
 
+    /// How many co-visited items of one source item a feed ranks. Default: 100.
+    static let coVisitationPerSource = 100
+
     /// How many fresh items one feed looks at for exploration.
-    static let explorationScanLimit = 4_000
+    static let explorationScanLimit = 1_000
 }

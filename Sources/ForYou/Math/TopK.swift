@@ -17,6 +17,11 @@ struct TopK {
         a.score < b.score || (a.score == b.score && a.element > b.element)
     }
 
+    /// Whether k elements are kept: a new one must then beat ``weakestScore``.
+    var isFull: Bool { heap.count >= capacity }
+    /// The score of the weakest kept element (−∞ when none is kept).
+    var weakestScore: Float { heap.first?.score ?? -.infinity }
+
     /// Offers an element; kept if it beats the weakest of the current top k.
     mutating func insert(_ element: Int32, score: Float) {
         guard capacity > 0 else { return }

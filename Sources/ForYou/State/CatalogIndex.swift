@@ -10,6 +10,8 @@ struct CatalogIndex {
     private(set) var itemIndex: [ItemID: Int32] = [:]
     /// Creator index of each item.
     private(set) var creatorOfItem: [Int32] = []
+    /// Publication time of each item (ms since the epoch), flat: feeds check it for every candidate.
+    private(set) var publishedAtOfItem: [Int64] = []
     /// Tag indices of each item.
     private(set) var tagsOfItem: [[Int32]] = []
     private(set) var creators: [CreatorID] = []
@@ -63,6 +65,7 @@ struct CatalogIndex {
             for new in tagIndices where !tagsOfItem[i].contains(new) { itemsByTag[Int(new)].append(index) }
             items[i] = item
             creatorOfItem[i] = creator
+            publishedAtOfItem[i] = item.publishedAt.milliseconds
             tagsOfItem[i] = tagIndices
             return index
         }
@@ -70,6 +73,7 @@ struct CatalogIndex {
         items.append(item)
         itemIndex[item.id] = index
         creatorOfItem.append(creator)
+        publishedAtOfItem.append(item.publishedAt.milliseconds)
         tagsOfItem.append(tagIndices)
         itemsByCreator[Int(creator)].append(index)
         for t in tagIndices { itemsByTag[Int(t)].append(index) }

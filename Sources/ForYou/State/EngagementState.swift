@@ -69,6 +69,11 @@ struct EngagementState {
 
     private mutating func bump(_ a: Int32, _ b: Int32, by amount: Float) {
         // Mutated in place through the subscripts: copying a row out and back would copy it each time.
+        // Adding (every event, replayed or new) only grows a weight: one lookup per level.
+        if amount > 0 {
+            coVisitation[a, default: [:]][b, default: 0] += amount
+            return
+        }
         let value = (coVisitation[a]?[b] ?? 0) + amount
         if value > 1e-6 {
             coVisitation[a, default: [:]][b] = value

@@ -96,8 +96,12 @@ public enum ForYouAPI {
         }
         router.post("/v1/events") { request, _ in
             let caller = try access.check(request, .ingest)
-            let body = try await decode(EventBatchRequest.self, from: request, limit: engine.configuration.maximumEventBatch, caller: caller)
-            let result = try await engine.ingest(body.events.map(\.input))
+            let limit = engine.configuration.maximumEventBatch
+            let buffer = try await collectBody(of: request, upTo: caller.maximumBodyBytes)
+            let events =
+                try buffer.withUnsafeReadableBytes { EventBatchFastPath.parse($0, limit: limit) }
+                ?? decode(EventBatchRequest.self, from: buffer, limit: limit).events.map(\.input)
+            let result = try await engine.ingest(events)
             return EventBatchResponse(
                 accepted: result.accepted, duplicates: result.duplicates,
                 rejected: result.rejected.map { .init(index: $0.index, id: $0.id, code: $0.code.rawValue, message: $0.message) })
@@ -264,7 +268,11 @@ public enum ForYouAPI {
 
     /// Reads at most the caller's body limit and decodes JSON, turning decoding failures into `invalid_json`.
     static func decode<Body: Decodable>(_ type: Body.Type, from request: Request, limit: Int, caller: Caller) async throws -> Body {
-        let buffer = try await collectBody(of: request, upTo: caller.maximumBodyBytes)
+        try decode(type, from: try await collectBody(of: request, upTo: caller.maximumBodyBytes), limit: limit)
+    }
+
+    /// Decodes JSON read already, turning decoding failures into `invalid_json`.
+    static func decode<Body: Decodable>(_ type: Body.Type, from buffer: ByteBuffer, limit: Int) throws -> Body {
         let decoder = JSONDecoder()
         decoder.userInfo[.batchLimit] = limit
         do {

@@ -59,7 +59,15 @@ extension Recommender {
                 } else {
                     ranked = serving.learned.model.recommend(history: modelHistory, count: 50, itemCount: serving.learned.items.count)
                 }
-                learnedItems = ranked.map { (serving.learned.items[Int($0.item)], $0.score) }
+                learnedItems = ranked.compactMap { entry in
+                    let item: ItemID? =
+                        if let retrieval = serving.retrieval {
+                            retrieval.item(ofLabel: entry.item, modelItems: serving.learned.items)
+                        } else {
+                            serving.learned.items[Int(entry.item)]
+                        }
+                    return item.map { ($0, entry.score) }
+                }
                 learnedAfter = history.last
             }
         }
@@ -88,10 +96,25 @@ extension Recommender {
                 $0.store(vector, for: user, modelVersion: version, history: history, now: now, expiry: configuration.feed.userVectorExpiryMilliseconds)
             }
         }
-        let seen = state.withLock { $0.seenItems(of: user, now: now) }
+        let (seen, catalogueCount) = state.withLock { ($0.seenItems(of: user, now: now), $0.catalog.count) }
+        if retrieval.startCovering(catalogueCount: catalogueCount) {
+            Task.detached { self.coverNewItems(retrieval, serving, upTo: catalogueCount) }
+        }
         var excluded = IDSet()
-        for item in seen { if let index = serving.index[item] { excluded.insert(index) } }
+        for item in seen { if let label = retrieval.label(of: item, modelIndex: serving.index) { excluded.insert(label) } }
         return retrieval.recommend(model, history: history, userVector: vector, excluded: excluded, count: 50)
+    }
+
+    /// Indexes the catalogue items the model does not know under their metadata vectors (see
+    /// `LearnedRetrieval+NewItems.swift`); called once ``LearnedRetrieval/startCovering(catalogueCount:)`` said so.
+    func coverNewItems(_ retrieval: LearnedRetrieval, _ serving: ServingModel, upTo count: Int) {
+        let factors = serving.learned.model.als.itemFactors
+        var vectors: [(item: ItemID, vector: [Float])] = []
+        // In chunks, so feeds wait for the state lock at most one chunk's time.
+        for start in stride(from: retrieval.coveredCount, to: count, by: 10_000) {
+            vectors += state.withLock { $0.metadataVectors(for: start..<min(start + 10_000, count), modelIndex: serving.index, factors: factors) }
+        }
+        retrieval.addNewItems(vectors, coveredUpTo: count, modelItemCount: serving.learned.items.count)
     }
 
     /// Replaces a licensed package whose license has ended with the newest stored model that may still

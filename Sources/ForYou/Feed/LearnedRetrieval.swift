@@ -10,7 +10,10 @@
 // index's first hit and the skipped items' scores, exact whenever the index finds the true best item
 // (tested against scoring every item); items neither half proposes are left out, as they would rank
 // below both halves' candidates anyway. Cost: one fold-in (O(steps · k²)) and one search
-// (O(ef · M · log N) inner products) instead of N inner products.
+// (O(ef · M · log N) inner products) instead of N inner products. Items newer than the model are in
+// the index too, under metadata vectors (LearnedRetrieval+NewItems.swift).
+
+import Synchronization
 
 /// An HNSW index over a trained model's item factors, built when the model is loaded or trained.
 final class LearnedRetrieval: Sendable {
@@ -18,6 +21,10 @@ final class LearnedRetrieval: Sendable {
     /// The items most often in training histories, most first, with that count: what the transition
     /// half falls back to when the user's latest items have no known followers (as its full scoring does).
     let popular: [(item: Int32, count: Float)]
+    /// Catalogue items indexed beyond the model's own, by their metadata vectors.
+    let newItems = Mutex(NewItemLabels())
+    /// Whether a task is computing new items' vectors.
+    let covering = Mutex(false)
 
     /// Indexes the model's ALS item factors. - Complexity: O(N · efConstruction · M · log N) inner products.
     init(_ model: BlendModel, configuration: HNSWIndex.Configuration = HNSWIndex.Configuration()) throws {
@@ -55,8 +62,11 @@ final class LearnedRetrieval: Sendable {
         let factors = model.als.itemFactors
         let k = factors.columns
         var alsScale: Float = 0
+        // Items newer than the model have no factors: their score is the search's, against their metadata vector.
+        var newItemScores: [Int32: Float] = [:]
         if weight < 1, let neighbours = try? index.search(userVector, count: count, ef: max(64, 2 * count), filter: skip.excluded) {
             candidates.formUnion(neighbours.map(\.id))
+            for neighbour in neighbours where Int(neighbour.id) >= factors.rows { newItemScores[neighbour.id] = neighbour.score }
             // `BlendModel` scales by the best score over every item, the skipped ones included.
             var best = neighbours.first?.score ?? 0
             userVector.withUnsafeBufferPointer { user in
@@ -71,8 +81,9 @@ final class LearnedRetrieval: Sendable {
         var top = TopK(count)
         userVector.withUnsafeBufferPointer { user in
             factors.storage.withUnsafeBufferPointer { rows in
-                for item in candidates where Int(item) < factors.rows {
-                    let als = alsScale == 0 ? 0 : alsScale * Kernels.dot(rows.baseAddress! + Int(item) * k, user.baseAddress!, k)
+                for item in candidates {
+                    let dot = Int(item) < factors.rows ? Kernels.dot(rows.baseAddress! + Int(item) * k, user.baseAddress!, k) : newItemScores[item] ?? 0
+                    let als = alsScale * dot
                     top.insert(item, score: weight * (transitions[item] ?? 0) + als)
                 }
             }

@@ -90,6 +90,41 @@ struct IndexedRetrievalTests {
         #expect(engine.statistics.userVectorsHeld == 0)
     }
 
+    /// An item upserted after training is indexed at once under the mean vector of its creator's
+    /// known items, found by a search, and mapped back to its id; a feed starts the indexing.
+    @Test func newItemsAreIndexedUnderTheirCreatorsMeanVector() async throws {
+        let (engine, world, _) = try await trainedEngine()
+        let serving = try #require(engine.learned.withLock { $0 })
+        let retrieval = try #require(serving.retrieval)
+        let creator = try #require(world.items.first?.creator)
+        let known = world.items.filter { $0.creator == creator }.compactMap { serving.index[ItemID(trusted: $0.id!)] }
+        #expect(!known.isEmpty)
+        _ = try await engine.upsertItems([ItemInput(id: "fresh-1", creator: creator, tags: ["brand-new-topic"], durationMilliseconds: 20_000)])
+        let user = try #require(world.users.first { u in engine.state.withLock { !$0.recentPositiveItems(of: UserID(trusted: u.id)).isEmpty } })
+        _ = try await engine.feed(for: user.id, count: 10)
+        let catalogue = engine.state.withLock { $0.catalog.count }
+        for _ in 0..<200 where retrieval.coveredCount < catalogue { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(retrieval.coveredCount == catalogue)
+
+        let label = try #require(retrieval.label(of: ItemID(trusted: "fresh-1"), modelIndex: serving.index))
+        #expect(Int(label) == serving.learned.items.count)
+        #expect(retrieval.item(ofLabel: label, modelItems: serving.learned.items) == ItemID(trusted: "fresh-1"))
+        let factors = serving.learned.model.als.itemFactors
+        let mean = (0..<factors.columns).map { d in known.map { factors[Int($0), d] }.reduce(0, +) / Float(known.count) }
+        // Its stored vector is that mean: its inner product with the mean is |mean|².
+        let all = try retrieval.index.snapshot.exactSearch(mean, count: retrieval.index.snapshot.count)
+        let score = try #require(all.first { $0.id == label }?.score)
+        #expect(abs(score - mean.map { $0 * $0 }.reduce(0, +)) < 1e-4)
+        // And the graph reaches it: a search deep enough to hold it finds it as exact search ranks it.
+        let rank = try #require(all.firstIndex { $0.id == label })
+        #expect(try retrieval.index.search(mean, count: rank + 10).contains { $0.id == label })
+        // An item of a creator and tags the model has never seen gets no vector.
+        _ = try await engine.upsertItems([ItemInput(id: "fresh-2", creator: "nobody-knows", tags: ["nothing-known"], durationMilliseconds: 20_000)])
+        engine.coverNewItems(retrieval, serving, upTo: catalogue + 1)
+        #expect(retrieval.label(of: ItemID(trusted: "fresh-2"), modelIndex: serving.index) == nil)
+        #expect(retrieval.coveredCount == catalogue + 1)
+    }
+
     /// Below the threshold no index is built and every item is scored, as before.
     @Test func smallCataloguesScoreEveryItem() async throws {
         let (engine, world, _) = try await trainedEngine(Recommender.Configuration())

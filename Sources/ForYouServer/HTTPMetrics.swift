@@ -85,6 +85,11 @@ public final class HTTPMetrics: Sendable {
         for (name, help, value) in counters {
             out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
         }
+        out += "# HELP foryou_user_vectors_folded_in_total User vectors folded in for indexed retrieval.\n# TYPE foryou_user_vectors_folded_in_total counter\n"
+        out += "foryou_user_vectors_folded_in_total \(statistics.userVectorFoldIns)\n"
+        out += "# HELP foryou_user_vectors_expired_total User vectors dropped after going unused for the expiry.\n# TYPE foryou_user_vectors_expired_total counter\n"
+        out += "foryou_user_vectors_expired_total \(statistics.userVectorsExpired)\n"
+        out += "# HELP foryou_user_vectors User vectors held now.\n# TYPE foryou_user_vectors gauge\nforyou_user_vectors \(statistics.userVectorsHeld)\n"
         return out
     }
 }

@@ -24,6 +24,8 @@ struct FeedRouteTests {
             fixture.store.set(.healthy)
             let metrics = try await client.send(.get, "/metrics").text
             #expect(metrics.contains("foryou_served_history_write_failures_total 2"), "\(metrics)")
+            // No model serves here, so no user vector was folded in.
+            #expect(metrics.contains("foryou_user_vectors 0\n") && metrics.contains("foryou_user_vectors_folded_in_total 0\n"))
         }
     }
 

@@ -44,9 +44,9 @@ struct BenchWorldCommand: AsyncParsableCommand {
     var ingestSeconds = 20
 
     @Option(help: "wrk connections requesting feeds.")
-    var feedConnections = 12
+    var feedConnections = 13
 
-    @Option(help: "Milliseconds each feed connection waits between requests (12 connections × 1 request per 20 ms + latency ≈ 500/s).")
+    @Option(help: "Milliseconds each feed connection waits between requests (13 connections, each waiting 20 ms plus the latency: 500–600 requests/s).")
     var feedDelayMs = 20
 
     @Option(help: "Likes timed for event-to-effect.")

@@ -51,25 +51,8 @@ extension Recommender {
         var learnedAfter: ItemID?
         if let serving {
             let history = state.withLock { $0.recentPositiveItems(of: userID) }
-            let modelHistory = history.compactMap { serving.index[$0] }
-            if !modelHistory.isEmpty {
-                let ranked: [(item: Int32, score: Float)]
-                if let retrieval = serving.retrieval {
-                    ranked = retrieve(from: retrieval, serving, user: userID, history: modelHistory, now: now.milliseconds)
-                } else {
-                    ranked = serving.learned.model.recommend(history: modelHistory, count: 50, itemCount: serving.learned.items.count)
-                }
-                learnedItems = ranked.compactMap { entry in
-                    let item: ItemID? =
-                        if let retrieval = serving.retrieval {
-                            retrieval.item(ofLabel: entry.item, modelItems: serving.learned.items)
-                        } else {
-                            serving.learned.items[Int(entry.item)]
-                        }
-                    return item.map { ($0, entry.score) }
-                }
-                learnedAfter = history.last
-            }
+            learnedItems = learnedCandidates(serving, user: userID, history: history, count: 50, now: now.milliseconds, exact: false)
+            if !learnedItems.isEmpty { learnedAfter = history.last }
         }
         let entries = state.withLock {
             $0.makeFeed(for: userID, count: count, now: now.milliseconds, learned: learnedItems, learnedAfter: learnedAfter, record: record)
@@ -79,11 +62,41 @@ extension Recommender {
         return feed
     }
 
-    /// The model's 50 best items for a user from its index: the user's vector is folded in again only
+    /// The trained model's best items for a user that they have not seen, as a feed gets them: from the
+    /// index on a large catalogue, else by scoring every item; with `exact: true`, always by scoring every item. For
+    /// checking the index against exact scoring (`foryou bench world` does, side by side). Empty when
+    /// no model serves or the user has no positive item the model knows.
+    /// - Throws: ``ForYouError/Code/invalidID`` for a bad user id, ``ForYouError/Code/invalidArgument``
+    ///   for a count out of 1...1000.
+    public func learnedCandidates(for user: String, count: Int = 50, exact: Bool = false) throws -> [(item: ItemID, score: Float)] {
+        let userID = try UserID(validating: user, field: "user")
+        guard (1...1000).contains(count) else { throw ForYouError(.invalidArgument, "`count` must be in 1...1000, got \(count)") }
+        guard let serving = learned.withLock({ $0 }) else { return [] }
+        let history = state.withLock { $0.recentPositiveItems(of: userID) }
+        return learnedCandidates(serving, user: userID, history: history, count: count, now: clock.now().milliseconds, exact: exact)
+    }
+
+    private func learnedCandidates(
+        _ serving: ServingModel, user: UserID, history: [ItemID], count: Int, now: Int64, exact: Bool
+    ) -> [(item: ItemID, score: Float)] {
+        let modelHistory = history.compactMap { serving.index[$0] }
+        guard !modelHistory.isEmpty else { return [] }
+        if !exact, let retrieval = serving.retrieval {
+            return retrieve(from: retrieval, serving, user: user, history: modelHistory, count: count, now: now).compactMap { entry in
+                retrieval.item(ofLabel: entry.item, modelItems: serving.learned.items).map { ($0, entry.score) }
+            }
+        }
+        // What the user has seen cannot be in their feed: the best items beyond it.
+        let seen = Set(state.withLock { $0.seenItems(of: user, now: now) }.compactMap { serving.index[$0] })
+        return serving.learned.model.recommend(history: modelHistory, count: count + seen.count, itemCount: serving.learned.items.count)
+            .filter { !seen.contains($0.item) }.prefix(count).map { (serving.learned.items[Int($0.item)], $0.score) }
+    }
+
+    /// The model's `count` best items for a user from its index: the user's vector is folded in again only
     /// when their history changed since their last feed (or the model did), and what they have seen
     /// within the no-repeat window is excluded inside the search.
     private func retrieve(
-        from retrieval: LearnedRetrieval, _ serving: ServingModel, user: UserID, history: [Int32], now: Int64
+        from retrieval: LearnedRetrieval, _ serving: ServingModel, user: UserID, history: [Int32], count: Int, now: Int64
     ) -> [(item: Int32, score: Float)] {
         let model = serving.learned.model
         let version = serving.learned.version
@@ -102,7 +115,7 @@ extension Recommender {
         }
         var excluded = IDSet()
         for item in seen { if let label = retrieval.label(of: item, modelIndex: serving.index) { excluded.insert(label) } }
-        return retrieval.recommend(model, history: history, userVector: vector, excluded: excluded, count: 50)
+        return retrieval.recommend(model, history: history, userVector: vector, excluded: excluded, count: count)
     }
 
     /// Indexes the catalogue items the model does not know under their metadata vectors (see

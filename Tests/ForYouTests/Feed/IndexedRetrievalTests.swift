@@ -125,6 +125,29 @@ struct IndexedRetrievalTests {
         #expect(retrieval.coveredCount == catalogue + 1)
     }
 
+    /// The public comparison: the index's and exact scoring's best unseen items mostly agree, neither
+    /// holds a seen item, and a count out of range is refused naming the field.
+    @Test func learnedCandidatesFromTheIndexAgreeWithExactScoring() async throws {
+        let (engine, world, clock) = try await trainedEngine()
+        var recall = 0.0
+        var users = 0
+        for user in world.users.prefix(40) {
+            let exact = try engine.learnedCandidates(for: user.id, count: 10, exact: true)
+            guard exact.count == 10 else { continue }
+            _ = try await engine.feed(for: user.id, count: 10)  // marks ten more items seen
+            let indexed = try engine.learnedCandidates(for: user.id, count: 10)
+            let exactAfter = try engine.learnedCandidates(for: user.id, count: 10, exact: true)
+            let seen = Set(engine.state.withLock { $0.seenItems(of: UserID(trusted: user.id), now: clock.now().milliseconds) })
+            #expect(indexed.allSatisfy { !seen.contains($0.item) } && exactAfter.allSatisfy { !seen.contains($0.item) })
+            recall += Double(Set(exactAfter.map(\.item)).intersection(indexed.map(\.item)).count) / 10
+            users += 1
+        }
+        #expect(users >= 20)
+        #expect(recall / Double(users) >= 0.9)
+        #expect(throws: ForYouError.self) { try engine.learnedCandidates(for: world.users[0].id, count: 0) }
+        #expect(try engine.learnedCandidates(for: "nobody-here").isEmpty)
+    }
+
     /// Below the threshold no index is built and every item is scored, as before.
     @Test func smallCataloguesScoreEveryItem() async throws {
         let (engine, world, _) = try await trainedEngine(Recommender.Configuration())

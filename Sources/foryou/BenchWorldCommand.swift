@@ -114,6 +114,7 @@ struct BenchWorldCommand: AsyncParsableCommand {
             ) { printError("  \($0)") }
             report.steps.append(("train \(model.description) and index \(model.items) items", (ContinuousClock.now - start).inSeconds, nil))
             report.memory.append(("model and index", Self.residentMegabytes()))
+            report.retrieval = try Self.compareRetrieval(engine: engine, users: users)
             printError("world ready: \(items) items, \(users) users, \(events) events; measuring ...")
 
             let limits = RateLimits(requestsPerSecond: 0)
@@ -151,6 +152,44 @@ struct BenchWorldCommand: AsyncParsableCommand {
             report.effect = effect
             print(report.markdown(command: "foryou bench world --items \(items) --users \(users)"))
         }
+    }
+
+    // MARK: - Index against exact scoring
+
+    struct RetrievalComparison {
+        var users = 0
+        var indexed: [Double] = []
+        var exact: [Double] = []
+        var recallAt10 = 0.0
+        var recallAt50 = 0.0
+    }
+
+    /// The model's 50 best unseen items for up to 500 users with history, from the index and by scoring
+    /// every item, timed side by side in this process (no HTTP); recall of the index against exact.
+    static func compareRetrieval(engine: Recommender, users: Int) throws -> RetrievalComparison {
+        var comparison = RetrievalComparison()
+        var random = SplitMix64(seed: 7)
+        var attempts = 0
+        while comparison.users < 500 && attempts < 5_000 {
+            attempts += 1
+            let user = "u\(random.next() % UInt64(users))"
+            var start = ContinuousClock.now
+            let exact = try engine.learnedCandidates(for: user, count: 50, exact: true)
+            let exactSeconds = (ContinuousClock.now - start).inSeconds
+            guard exact.count == 50 else { continue }
+            start = ContinuousClock.now
+            let indexed = try engine.learnedCandidates(for: user, count: 50)
+            comparison.indexed.append((ContinuousClock.now - start).inSeconds * 1000)
+            comparison.exact.append(exactSeconds * 1000)
+            comparison.recallAt10 += Double(Set(exact.prefix(10).map(\.item)).intersection(indexed.prefix(10).map(\.item)).count) / 10
+            comparison.recallAt50 += Double(Set(exact.map(\.item)).intersection(indexed.map(\.item)).count) / 50
+            comparison.users += 1
+        }
+        if comparison.users > 0 {
+            comparison.recallAt10 /= Double(comparison.users)
+            comparison.recallAt50 /= Double(comparison.users)
+        }
+        return comparison
     }
 
     // MARK: - wrk

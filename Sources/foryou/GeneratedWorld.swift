@@ -146,6 +146,7 @@ struct WorldReport {
     /// (load, feeds or ingestion figures, the ingestion running beside it).
     var loads: [(String, BenchWorldCommand.WrkResult, BenchWorldCommand.WrkResult?)] = []
     var effect: BenchWorldCommand.Effect?
+    var retrieval: BenchWorldCommand.RetrievalComparison?
 
     func markdown(command: String) -> String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.2f ms", $0) } ?? "–" }
@@ -162,6 +163,17 @@ struct WorldReport {
                 lines.append(
                     "| … ingestion beside it | \(String(format: "%.0f", beside.requestsPerSecond)) | \(String(format: "%.0f", beside.requestsPerSecond * 500)) | \(ms(beside.percentiles[50])) | \(ms(beside.percentiles[90])) | \(ms(beside.percentiles[99])) | \(beside.errors) |")
             }
+        }
+        if let retrieval, retrieval.users > 0 {
+            func percentile(_ values: [Double], _ p: Int) -> Double { values.sorted()[min(values.count - 1, values.count * p / 100)] }
+            let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
+            lines += [
+                "", "The model's 50 best unseen items for \(retrieval.users) users, in process, side by side:", "",
+                "| retrieval | mean | p50 | p99 | recall@10 | recall@50 |", "|---|---|---|---|---|---|",
+                "| scoring every item (exact) | \(ms(mean(retrieval.exact))) | \(ms(percentile(retrieval.exact, 50))) | \(ms(percentile(retrieval.exact, 99))) | 1 | 1 |",
+                "| HNSW index | \(ms(mean(retrieval.indexed))) | \(ms(percentile(retrieval.indexed, 50))) | \(ms(percentile(retrieval.indexed, 99))) | \(String(format: "%.3f", retrieval.recallAt10)) | \(String(format: "%.3f", retrieval.recallAt50)) |",
+                "", String(format: "Index ÷ exact, mean time: %.3f×", mean(retrieval.indexed) / mean(retrieval.exact)),
+            ]
         }
         if let effect, !effect.milliseconds.isEmpty {
             let sorted = effect.milliseconds.sorted()

@@ -51,7 +51,8 @@ enum EventBatchFastPath {
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == 0x22 {
-                    let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                    // Invalid UTF-8 is for the general decoder to refuse.
+                    guard let value = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) else { return nil }
                     position += 1
                     return value
                 }

@@ -62,7 +62,7 @@ struct BenchWorldCommand: AsyncParsableCommand {
     var seed: UInt64 = 42
 
     func validate() throws {
-        guard (1_000...5_000_000).contains(items) else { throw ValidationError("--items must be in 1000...5000000") }
+        guard (20_000...5_000_000).contains(items) else { throw ValidationError("--items must be in 20000...5000000 (from 20,000 items feeds retrieve from the index)") }
         guard (1_000...5_000_000).contains(users) else { throw ValidationError("--users must be in 1000...5000000") }
         guard (1...100).contains(eventsPerUser) else { throw ValidationError("--events-per-user must be in 1...100") }
         guard (5...3_600).contains(seconds) else { throw ValidationError("--seconds must be in 5...3600") }

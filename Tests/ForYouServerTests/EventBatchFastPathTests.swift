@@ -60,6 +60,12 @@ struct EventBatchFastPathTests {
         #expect(Self.fast(json) == nil)
     }
 
+    /// Invalid UTF-8 inside a string is for the general decoder to refuse.
+    @Test func invalidUTF8GoesToTheGeneralDecoder() {
+        var buffer = ByteBuffer(bytes: Array(#"{"events":[{"user":"a"#.utf8) + [0xFF] + Array(#""}]}"#.utf8))
+        #expect(buffer.withUnsafeReadableBytes { EventBatchFastPath.parse($0, limit: 10) } == nil)
+    }
+
     @Test func batchesOverTheLimitGoToTheGeneralDecoderWhichRefusesThem() {
         let json = #"{"events":[{"id":"a"},{"id":"b"},{"id":"c"}]}"#
         #expect(Self.fast(json, limit: 2) == nil)

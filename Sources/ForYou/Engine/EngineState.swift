@@ -21,19 +21,23 @@ struct EngineState {
     // MARK: - Catalogue
 
     mutating func upsert(_ items: [Item]) {
+        // Each index once, even when a batch names an item twice.
         var added: [Int32] = []
-        var changed: [Int32] = []
+        var redated = Set<Int32>()
+        var retagged = false
         for item in items {
             let previous = catalog.itemIndex[item.id].map { (index: $0, item: catalog.items[Int($0)]) }
             let index = catalog.upsert(item)
             if let previous {
-                if previous.item.publishedAt != item.publishedAt || previous.item.tags != item.tags { changed.append(index) }
+                if previous.item.publishedAt != item.publishedAt { redated.insert(index) }
+                if previous.item.tags != item.tags { retagged = true }
             } else {
-                added.append(index)
+                added.append(index)  // named again later in the batch, it is `previous` then
             }
         }
+        redated.subtract(added)
         engagement.reserve(items: catalog.count)
-        rankings.catalogChanged(added: added, changed: changed, catalog: catalog)
+        rankings.catalogChanged(added: added, redated: redated.sorted(), retagged: retagged, catalog: catalog)
     }
 
     func item(_ id: ItemID) -> Item? {
@@ -122,8 +126,14 @@ struct EngineState {
         }
         user.learnAffinity(weight: weight, tags: catalog.tagsOfItem[i], creator: creator)
         if weight >= configuration.signals.positiveThreshold {
+            let landmark = engagement.landmark
             engagement.add(item: index, weight: weight, at: at, recent: user.recent, sign: sign)
-            if sign > 0 { rankings.raise(index, catalog: catalog, engagement: engagement) } else { rankings.markStale() }
+            // A rescale of trending (a new landmark) can round old values to 0: rebuild, as after a decrease.
+            if sign > 0 && (landmark == nil || engagement.landmark == landmark) {
+                rankings.raise(index, catalog: catalog, engagement: engagement)
+            } else {
+                rankings.markStale()
+            }
             user.remember(.init(item: index, weight: weight, at: at), limit: configuration.feed.recentPositives)
         }
     }

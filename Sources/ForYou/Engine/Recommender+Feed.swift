@@ -50,8 +50,11 @@ extension Recommender {
         var learnedItems: [(item: ItemID, score: Float)] = []
         var learnedAfter: ItemID?
         if let serving {
+            // Read before the history: a vector folded in from a history an erasure removed meanwhile is not kept.
+            let generation = userVectors.withLock { $0.generation }
             let history = state.withLock { $0.recentPositiveItems(of: userID) }
-            learnedItems = learnedCandidates(serving, user: userID, history: history, count: 50, now: now.milliseconds, exact: false)
+            learnedItems = learnedCandidates(
+                serving, user: userID, history: history, generation: generation, count: 50, now: now.milliseconds, exact: false)
             if !learnedItems.isEmpty { learnedAfter = history.last }
         }
         let entries = state.withLock {
@@ -72,17 +75,20 @@ extension Recommender {
         let userID = try UserID(validating: user, field: "user")
         guard (1...1000).contains(count) else { throw ForYouError(.invalidArgument, "`count` must be in 1...1000, got \(count)") }
         guard let serving = learned.withLock({ $0 }) else { return [] }
+        let generation = userVectors.withLock { $0.generation }
         let history = state.withLock { $0.recentPositiveItems(of: userID) }
-        return learnedCandidates(serving, user: userID, history: history, count: count, now: clock.now().milliseconds, exact: exact)
+        return learnedCandidates(
+            serving, user: userID, history: history, generation: generation, count: count, now: clock.now().milliseconds, exact: exact)
     }
 
     private func learnedCandidates(
-        _ serving: ServingModel, user: UserID, history: [ItemID], count: Int, now: Int64, exact: Bool
+        _ serving: ServingModel, user: UserID, history: [ItemID], generation: Int, count: Int, now: Int64, exact: Bool
     ) -> [(item: ItemID, score: Float)] {
         let modelHistory = history.compactMap { serving.index[$0] }
         guard !modelHistory.isEmpty else { return [] }
-        if !exact, let retrieval = serving.retrieval {
-            return retrieve(from: retrieval, serving, user: user, history: modelHistory, count: count, now: now).compactMap { entry in
+        if !exact, let retrieval = serving.retrievalOrStartBuilding() {
+            return retrieve(from: retrieval, serving, user: user, history: modelHistory, generation: generation, count: count, now: now)
+                .compactMap { entry in
                 retrieval.item(ofLabel: entry.item, modelItems: serving.learned.items).map { ($0, entry.score) }
             }
         }
@@ -96,7 +102,7 @@ extension Recommender {
     /// when their history changed since their last feed (or the model did), and what they have seen
     /// within the no-repeat window is excluded inside the search.
     private func retrieve(
-        from retrieval: LearnedRetrieval, _ serving: ServingModel, user: UserID, history: [Int32], count: Int, now: Int64
+        from retrieval: LearnedRetrieval, _ serving: ServingModel, user: UserID, history: [Int32], generation: Int, count: Int, now: Int64
     ) -> [(item: Int32, score: Float)] {
         let model = serving.learned.model
         let version = serving.learned.version
@@ -106,7 +112,9 @@ extension Recommender {
         } else {
             vector = model.als.userVector(history: history)
             userVectors.withLock {
-                $0.store(vector, for: user, modelVersion: version, history: history, now: now, expiry: configuration.feed.userVectorExpiryMilliseconds)
+                $0.store(
+                    vector, for: user, modelVersion: version, history: history, now: now, expiry: configuration.feed.userVectorExpiryMilliseconds,
+                    readAt: generation)
             }
         }
         let (seen, catalogueCount) = state.withLock { ($0.seenItems(of: user, now: now), $0.catalog.count) }

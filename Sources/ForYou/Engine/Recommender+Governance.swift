@@ -289,6 +289,7 @@ extension Recommender {
             try await recordAudit("model.refused", actor: actor, details: ["code": refusal.code.rawValue, "reason": refusal.message])
             throw refusal
         }
+        serving.buildRetrieval()  // before the swap, outside the locks
         try await writes.withLock {
             try await store.saveModel(bytes, version: serving.version)
             learned.withLock { $0 = serving }

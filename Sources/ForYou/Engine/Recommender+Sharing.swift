@@ -166,6 +166,9 @@ extension Recommender {
                     return page.events.filter { progress.ownEvents.remove($0.id) == nil }
                 }
                 state.withLock { state in for event in foreign { state.apply(event) } }
+                // A profile reset on another server drops the user's vector here too.
+                let reset = foreign.filter { $0.type == .profileReset }.map(\.user)
+                if !reset.isEmpty { userVectors.withLock { cache in for user in reset { cache.remove(user) } } }
             }
         }
     }

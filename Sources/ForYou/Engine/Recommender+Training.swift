@@ -20,21 +20,50 @@ final class ServingModel: Sendable {
     let licensedPackage: [UInt8]?
     /// The end of a licensed package's license (ms since the epoch): feeds check it on every request.
     let licenseEnd: Int64?
-    /// The item factors in an HNSW index, for catalogues of at least
-    /// ``Recommender/FeedConfiguration/indexedRetrievalMinimumItems`` items; `nil` when every item is scored.
-    let retrieval: LearnedRetrieval?
+    /// Whether the model covers enough items (``Recommender/FeedConfiguration/indexedRetrievalMinimumItems``)
+    /// to retrieve from an index rather than score every item.
+    let wantsIndex: Bool
+    private let indexConfiguration: HNSWIndex.Configuration
+    /// The item factors in an HNSW index, once built (see ``buildRetrieval()``); `nil` before, and
+    /// always for a small model, whose feeds score every item.
+    var retrieval: LearnedRetrieval? { retrievalSlot.withLock { $0 } }
+    private let retrievalSlot = Mutex<LearnedRetrieval?>(nil)
+    private let retrievalClaimed = Mutex(false)
 
     init(
         _ learned: LearnedModel, manifest: PackageManifest? = nil, licensedPackageID: String? = nil, licensedPackage: [UInt8]? = nil,
         feed: Recommender.FeedConfiguration
     ) {
         self.learned = learned
-        retrieval = learned.items.count >= feed.indexedRetrievalMinimumItems ? try? LearnedRetrieval(learned.model, configuration: feed.index) : nil
+        wantsIndex = learned.items.count >= feed.indexedRetrievalMinimumItems
+        indexConfiguration = feed.index
         self.manifest = manifest
         self.licensedPackageID = licensedPackageID
         self.licensedPackage = licensedPackage
         licenseEnd = licensedPackageID == nil ? nil : manifest?.license.flatMap { Timestamp(rfc3339: $0.notAfter)?.milliseconds }
         index = Dictionary(uniqueKeysWithValues: learned.items.enumerated().map { ($1, Int32($0)) })
+    }
+
+    /// Builds the index now, unless it was built or is being built. Training calls it before the swap;
+    /// a model loaded otherwise gets it from the first feed, in the background (see
+    /// ``retrievalOrStartBuilding()``). Listing or comparing models never builds one.
+    /// - Complexity: O(N · efConstruction · M · log N) inner products (minutes at a million items).
+    func buildRetrieval() {
+        guard wantsIndex, retrievalClaimed.withLock({ claimed in
+            defer { claimed = true }
+            return !claimed
+        }) else { return }
+        // On failure (it cannot fail for finite factors) feeds keep scoring every item.
+        let built = try? LearnedRetrieval(learned.model, configuration: indexConfiguration)
+        retrievalSlot.withLock { $0 = built }
+    }
+
+    /// The index if built; otherwise starts building it in the background and returns nil, so this
+    /// feed (and the next ones, until it is ready) score every item instead of waiting.
+    func retrievalOrStartBuilding() -> LearnedRetrieval? {
+        if let built = retrieval { return built }
+        if wantsIndex && !retrievalClaimed.withLock({ $0 }) { Task.detached { self.buildRetrieval() } }
+        return nil
     }
 
     /// What feeds report as `model_version`: the model's version, and for a licensed package its id.
@@ -117,7 +146,8 @@ extension Recommender {
         fromScratch: Bool = false, hyperparameters: BlendHyperparameters? = nil, actor: String = "system",
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> ModelInfo {
-        try await training.withLock {
+        try hyperparameters?.validate()
+        return try await training.withLock {
             let now = clock.now().milliseconds
             let licensed = fromScratch || hyperparameters != nil ? nil : learned.withLock { $0 }.flatMap { serving -> (String, BlendHyperparameters)? in
                 guard let id = serving.licensedPackageID, let manifest = serving.manifest,
@@ -197,6 +227,7 @@ extension Recommender {
             provenance.validationUsers = validation == nil ? nil : validationUsers
             let package = AlgorithmPackage(model: learnedModel, provenance: provenance, license: nil)
             let serving = ServingModel(learnedModel, manifest: package.manifest, feed: configuration.feed)
+            serving.buildRetrieval()  // beside the serving model, before the swap
             // Stored and swapped under the write lock, so no erasure can slip between the check and the save.
             try await writes.withLock {
                 let sharedErasuresNow = try await (store as? any SharedStore)?.generations()[.erasure]

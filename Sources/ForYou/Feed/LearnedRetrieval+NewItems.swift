@@ -78,8 +78,9 @@ extension EngineState {
         let k = factors.columns
         for i in range where modelIndex[catalog.items[i].id] == nil {
             var known: [Int32] = []
-            for item in catalog.itemsByCreator[Int(catalog.creatorOfItem[i])] where known.count < 200 {
+            for item in catalog.itemsByCreator[Int(catalog.creatorOfItem[i])] {
                 if let row = modelIndex[catalog.items[Int(item)].id] { known.append(row) }
+                if known.count == 200 { break }
             }
             if known.isEmpty {
                 for tag in catalog.tagsOfItem[i] {

@@ -37,7 +37,8 @@ enum NonProfiledFeed {
         var order: [(item: Int32, reason: FeedReason, signal: FeedSignal)] = []
         let wanted = offset + count
         func take(_ items: [Int32], _ reason: FeedReason, _ signal: (Int32) -> FeedSignal) {
-            for item in items where order.count < wanted + 16 {
+            for item in items {
+                if order.count >= wanted + 16 { break }
                 let i = Int(item)
                 guard seen.insert(item).inserted, catalog.items[i].publishedAt.milliseconds <= inputs.now,
                     !inputs.exclusions.items.contains(item), !inputs.exclusions.creators.contains(catalog.creatorOfItem[i]),

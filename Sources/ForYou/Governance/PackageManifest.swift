@@ -138,6 +138,24 @@ public struct BlendHyperparameters: Sendable, Equatable, Codable {
         transitionsWeight = model.transitionsWeight
     }
 
+    /// Checks the ranges a fit needs, naming the field and its rule.
+    public func validate() throws(ForYouError) {
+        func check(_ ok: Bool, _ message: String) throws(ForYouError) {
+            if !ok { throw ForYouError(.invalidArgument, message) }
+        }
+        try check((1...1024).contains(alsFactors), "als_factors must be in 1...1024")
+        try check((1...100).contains(alsIterations), "als_iterations must be in 1...100")
+        try check((1...100).contains(alsConjugateGradientSteps), "als_conjugate_gradient_steps must be in 1...100")
+        try check((1...100).contains(alsFoldInSteps), "als_fold_in_steps must be in 1...100")
+        try check(alsRegularization >= 0 && alsRegularization.isFinite, "als_regularization must be a finite number >= 0")
+        try check(alsConfidence >= 0 && alsConfidence.isFinite, "als_confidence must be a finite number >= 0")
+        try check((1...100).contains(transitionWindow), "transition_window must be in 1...100")
+        try check((1...100).contains(transitionHistoryLength), "transition_history_length must be in 1...100")
+        try check((0...1).contains(transitionStepDecay), "transition_step_decay must be in 0...1")
+        try check((0...1).contains(transitionHistoryDecay), "transition_history_decay must be in 0...1")
+        try check((0...1).contains(transitionsWeight), "transitions_weight must be in 0...1")
+    }
+
     /// An unfitted model with these hyperparameters.
     public func makeModel() -> BlendModel {
         var als = ALSModel.Configuration()

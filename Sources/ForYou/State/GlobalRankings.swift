@@ -51,14 +51,15 @@ struct GlobalRankings {
     /// Engagement went down somewhere (an erasure): rebuild before the next read.
     mutating func markStale() { isStale = true }
 
-    /// Items were upserted: `added` are new indices (engagement 0), `changed` existing items whose
-    /// publication time or tags may have changed.
-    mutating func catalogChanged(added: [Int32], changed: [Int32], catalog: CatalogIndex) {
+    /// Items were upserted: `added` are new indices (engagement 0), `redated` existing items whose
+    /// publication time changed (each index once, none in `added`); `retagged` when an existing item's
+    /// tags changed (the per-tag orders are then rebuilt before the next read).
+    mutating func catalogChanged(added: [Int32], redated changed: [Int32], retagged: Bool, catalog: CatalogIndex) {
         while trendingByTag.count < catalog.tags.count {
             trendingByTag.append(RankedList(depth: Self.tagDepth))
             popularByTag.append(RankedList(depth: Self.tagDepth))
         }
-        if !changed.isEmpty { isStale = true }
+        if retagged { isStale = true }
         if !isStale {
             popularList.appendLowest(added)
             for item in added {

@@ -16,6 +16,9 @@ struct UserVectorCache {
     }
 
     private(set) var entries: [UserID: Entry] = [:]
+    /// Bumped by every removal: a vector folded in from a history read before a removal (an erasure
+    /// or reset racing a feed) is not stored.
+    private(set) var generation = 0
     private var sweepAtCount = 1_024
     /// How many vectors were folded in, and how many expired.
     private(set) var foldIns = 0
@@ -29,8 +32,12 @@ struct UserVectorCache {
         return entry.vector
     }
 
-    /// Stores a freshly folded-in vector, sweeping expired ones when the cache has doubled.
-    mutating func store(_ vector: [Float], for user: UserID, modelVersion: String, history: [Int32], now: Int64, expiry: Int64) {
+    /// Stores a freshly folded-in vector, unless a removal happened since `generation` was read
+    /// (before the history was); sweeps expired ones when the cache has doubled.
+    mutating func store(
+        _ vector: [Float], for user: UserID, modelVersion: String, history: [Int32], now: Int64, expiry: Int64, readAt generation: Int
+    ) {
+        guard generation == self.generation else { return }
         entries[user] = Entry(modelVersion: modelVersion, history: history, vector: vector, lastUsed: now)
         foldIns += 1
         if entries.count >= sweepAtCount {
@@ -47,6 +54,13 @@ struct UserVectorCache {
     }
 
     /// Forgets one user (erasure) or everyone (a rebuilt state).
-    mutating func remove(_ user: UserID) { entries[user] = nil }
-    mutating func removeAll() { entries = [:] }
+    mutating func remove(_ user: UserID) {
+        entries[user] = nil
+        generation &+= 1
+    }
+
+    mutating func removeAll() {
+        entries = [:]
+        generation &+= 1
+    }
 }

@@ -148,6 +148,39 @@ struct IndexedRetrievalTests {
         #expect(try engine.learnedCandidates(for: "nobody-here").isEmpty)
     }
 
+    /// A model loaded rather than trained (a restart) gets its index from the first feed, in the
+    /// background: that feed scores every item instead of waiting; later feeds use the index.
+    @Test func aLoadedModelBuildsItsIndexInTheBackground() async throws {
+        let store = MemoryStore()
+        let clock = ManualClock()
+        let world = DemoWorld.generate(seed: 4, size: .small, now: clock.now())
+        let first = try await Recommender.open(store: store, configuration: Self.indexedConfiguration(), clock: clock)
+        _ = try await first.upsertItems(world.items)
+        for start in stride(from: 0, to: world.events.count, by: 1000) {
+            _ = try await first.ingest(Array(world.events[start..<min(start + 1000, world.events.count)]))
+        }
+        _ = try await first.train(hyperparameters: Self.hyperparameters)
+        #expect(first.learned.withLock { $0?.retrieval } != nil)
+        let reopened = try await Recommender.open(store: store, configuration: Self.indexedConfiguration(), clock: clock)
+        let serving = try #require(reopened.learned.withLock { $0 })
+        #expect(serving.wantsIndex && serving.retrieval == nil)
+        let user = try #require(world.users.first { u in reopened.state.withLock { !$0.recentPositiveItems(of: UserID(trusted: u.id)).isEmpty } })
+        _ = try await reopened.feed(for: user.id, count: 10)
+        for _ in 0..<300 where serving.retrieval == nil { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(serving.retrieval != nil)
+        _ = try await reopened.feed(for: user.id, count: 10)
+        #expect(reopened.statistics.userVectorFoldIns == 1)
+    }
+
+    /// Hyperparameters out of range are refused before anything is trained, naming the field.
+    @Test func trainingRefusesHyperparametersOutOfRange() async throws {
+        let engine = try await Recommender.open(store: MemoryStore(), clock: ManualClock())
+        var bad = Self.hyperparameters
+        bad.alsFactors = 0
+        let error = await #expect(throws: ForYouError.self) { try await engine.train(hyperparameters: bad) }
+        #expect(error?.code == .invalidArgument && error?.message.contains("als_factors") == true)
+    }
+
     /// Below the threshold no index is built and every item is scored, as before.
     @Test func smallCataloguesScoreEveryItem() async throws {
         let (engine, world, _) = try await trainedEngine(Recommender.Configuration())
@@ -161,11 +194,16 @@ struct UserVectorCacheTests {
     /// Vectors unused for the expiry are dropped when the cache has doubled; recently used ones stay.
     @Test func unusedVectorsExpire() {
         var cache = UserVectorCache()
-        for n in 0..<1_023 { cache.store([1], for: UserID(trusted: "old\(n)"), modelVersion: "m", history: [1], now: 0, expiry: 100) }
+        for n in 0..<1_023 { cache.store([1], for: UserID(trusted: "old\(n)"), modelVersion: "m", history: [1], now: 0, expiry: 100, readAt: 0) }
         #expect(cache.vector(for: UserID(trusted: "old0"), modelVersion: "m", history: [1], now: 150) == [1])
         #expect(cache.vector(for: UserID(trusted: "old1"), modelVersion: "m", history: [2], now: 150) == nil)
         #expect(cache.vector(for: UserID(trusted: "old1"), modelVersion: "other", history: [1], now: 150) == nil)
-        cache.store([2], for: UserID(trusted: "new"), modelVersion: "m", history: [1], now: 200, expiry: 100)
+        cache.store([2], for: UserID(trusted: "new"), modelVersion: "m", history: [1], now: 200, expiry: 100, readAt: cache.generation)
+        // A vector folded in from a history read before a removal is not stored.
+        let generation = cache.generation
+        cache.remove(UserID(trusted: "gone"))
+        cache.store([3], for: UserID(trusted: "gone"), modelVersion: "m", history: [1], now: 200, expiry: 100, readAt: generation)
+        #expect(cache.vector(for: UserID(trusted: "gone"), modelVersion: "m", history: [1], now: 200) == nil)
         // old0 was used at 150, 50 ms before the sweep: it stays.
         #expect(cache.entries.count == 2)
         #expect(cache.expired == 1_022)

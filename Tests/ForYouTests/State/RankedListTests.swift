@@ -66,4 +66,21 @@ import Testing
         }
         #expect(kept.newestFirst == newest)
     }
+
+    /// An item named twice in one upsert batch (new, then re-dated) is in the recency order once.
+    @Test func anItemNamedTwiceInOneBatchIsInTheRecencyOrderOnce() async throws {
+        let clock = ManualClock()
+        let engine = try await Recommender.open(store: MemoryStore(), clock: clock)
+        let hourAgo = clock.now().advanced(byMilliseconds: -3_600_000).rfc3339
+        let dayAgo = clock.now().advanced(byMilliseconds: -86_400_000).rfc3339
+        _ = try await engine.upsertItems([ItemInput(id: "a", creator: "c", tags: ["t"], durationMilliseconds: 1_000, publishedAt: dayAgo)])
+        _ = try await engine.upsertItems([
+            ItemInput(id: "b", creator: "c", tags: ["t"], durationMilliseconds: 1_000, publishedAt: dayAgo),
+            ItemInput(id: "b", creator: "c", tags: ["t"], durationMilliseconds: 1_000, publishedAt: hourAgo),
+            ItemInput(id: "a", creator: "c", tags: ["t"], durationMilliseconds: 1_000, publishedAt: hourAgo),
+            ItemInput(id: "a", creator: "c", tags: ["t"], durationMilliseconds: 1_000, publishedAt: dayAgo),
+        ])
+        let newest = engine.state.withLock { state in state.rankings.newestFirst.map { state.catalog.items[Int($0)].id.rawValue } }
+        #expect(newest == ["b", "a"])
+    }
 }

@@ -173,7 +173,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    static func send(_ client: HTTPClient, _ method: HTTPMethod, _ url: String, body: String? = nil) async throws {
+    /// Sends one request and returns the body; anything but 200 is an error.
+    @discardableResult
+    static func send(_ client: HTTPClient, _ method: HTTPMethod, _ url: String, body: String? = nil) async throws -> String {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let body {
@@ -181,8 +183,9 @@ struct BenchCommand: AsyncParsableCommand {
             request.body = .bytes(ByteBuffer(string: body))
         }
         let response = try await client.execute(request, timeout: .seconds(30))
-        _ = try await response.body.collect(upTo: 1 << 20)
+        let bytes = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else { throw ForYouError(.internal, "\(method) \(url) answered \(response.status)") }
+        return String(buffer: bytes)
     }
 
     static func batch(number: Int, prefix: String, world: DemoWorld) -> String {

@@ -307,27 +307,14 @@ struct BenchWorldCommand: AsyncParsableCommand {
             let user = "u\(random.next() % UInt64(world.userCount))"
             let item = world.itemFavouredBy(user: user, random: &random)
             let body = #"{"events":[{"id":"effect-\#(n)-\#(UUID().uuidString)","user":"\#(user)","item":"\#(item)","type":"like"}]}"#
-            _ = try await send(client, .POST, base + "/v1/events", body: body)
+            try await BenchCommand.send(client, .POST, base + "/v1/events", body: body)
             let acknowledged = ContinuousClock.now
-            let feed = try await send(client, .GET, base + "/v1/users/\(user)/feed?count=10")
+            let feed = try await BenchCommand.send(client, .GET, base + "/v1/users/\(user)/feed?count=10")
             times.append((ContinuousClock.now - acknowledged).inSeconds * 1000)
             // Reasons read "because you watched ITEM" or "the trained model's pick after you watched ITEM".
             if feed.contains("watched \(item)\"") { reflected += 1 }
         }
         return Effect(milliseconds: times, reflected: reflected)
-    }
-
-    static func send(_ client: HTTPClient, _ method: HTTPMethod, _ url: String, body: String? = nil) async throws -> String {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        if let body {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .ok else { throw ForYouError(.internal, "\(method) \(url) answered \(response.status)") }
-        return String(buffer: bytes)
     }
 
     /// VmRSS of this process, in MiB.

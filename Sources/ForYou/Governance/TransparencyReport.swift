@@ -69,6 +69,12 @@ extension Recommender {
             p("diversity.creator_spacing", "never two in a row", "Two consecutive items never come from the same creator."),
             p("exploration.share", f.explorationShare, "Share of each feed given to fresh items (published within \(f.freshWindowMilliseconds / Timestamp.hour) h) with the least exposure."),
             p("no_repeat_window_days", f.noRepeatWindowMilliseconds / Timestamp.day, "An item served or acted on is not shown again within this many days."),
+            p(
+                "retrieval.index_minimum_items", f.indexedRetrievalMinimumItems,
+                "From this many items on, the trained model's picks come from an approximate index of its item factors (searched with your folded-in taste vector) instead of scoring every item."),
+            p(
+                "retrieval.user_vector_expiry_hours", f.userVectorExpiryMilliseconds / Timestamp.hour,
+                "Your taste vector for the index is dropped after this many hours without a feed, and folded in again from your recent items when needed."),
         ]
         let serving = learned.withLock { $0 }
         if let serving {

@@ -33,6 +33,24 @@ struct CommandParsingTests {
         #expect(throws: (any Error).self) { try ForYouCommand.parseAsRoot(["bench", "flood", "--concurrent-requests", "0"]) }
     }
 
+    /// `bench world` refuses sizes and durations out of range, naming the option and its range.
+    @Test func benchWorldOptionsOutsideTheirRangesAreUsageErrors() throws {
+        for (arguments, option) in [
+            (["--items", "100"], "--items"), (["--users", "10"], "--users"), (["--events-per-user", "0"], "--events-per-user"),
+            (["--seconds", "1"], "--seconds"), (["--feed-connections", "0"], "--feed-connections"), (["--factors", "0"], "--factors"),
+        ] {
+            do {
+                _ = try ForYouCommand.parseAsRoot(["bench", "world"] + arguments)
+                Issue.record("\(arguments) was accepted")
+            } catch {
+                let message = ForYouCommand.message(for: error)
+                #expect(message.contains(option), "\(message)")
+            }
+        }
+        let command = try #require(try ForYouCommand.parseAsRoot(["bench", "world"]) as? BenchWorldCommand)
+        #expect(command.items == 100_000 && command.users == 100_000 && command.feedConnections == 13)
+    }
+
     @Test func demoHasDefaultsForEverything() throws {
         let command = try #require(try ForYouCommand.parseAsRoot(["demo", "--port", "9000", "--seed", "7"]) as? DemoCommand)
         #expect(command.data == "demo-data")

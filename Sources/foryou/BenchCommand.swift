@@ -84,10 +84,9 @@ struct BenchCommand: AsyncParsableCommand {
         var p99: Double
         var perSecond: Double
         init(_ seconds: [Double], wall: Double) {
-            let sorted = seconds.sorted()
-            p50 = sorted[sorted.count / 2] * 1000
-            p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))] * 1000
-            perSecond = Double(sorted.count) / wall
+            p50 = percentile(seconds, 0.5) * 1000
+            p99 = percentile(seconds, 0.99) * 1000
+            perSecond = Double(seconds.count) / wall
         }
     }
 
@@ -224,4 +223,11 @@ struct BenchCommand: AsyncParsableCommand {
         }
         return out
     }
+}
+
+/// The value at fraction `p` (0...1) of the sorted values (the benchmarks' p50 and p99).
+/// - Precondition: `values` is not empty.
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }

@@ -69,10 +69,6 @@ struct BenchEffectCommand: AsyncParsableCommand {
                 remote.append((ContinuousClock.now - acknowledged).inSeconds)
             }
             func f(_ value: Double) -> String { String(format: "%.2f", value * 1000) }
-            func percentile(_ values: [Double], _ p: Double) -> Double {
-                let sorted = values.sorted()
-                return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-            }
             print(
                 """
                 \(likes) likes, each by a new user, one at a time, on a PostgreSQL database; the follower polls its state every 0.1 ms.

@@ -148,12 +148,9 @@ struct BenchFloodCommand: AsyncParsableCommand {
 
     func report(_ phases: [Phase]) -> String {
         func f(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            let sorted = values.sorted()
-            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000
-        }
-        let aloneP50 = percentile(phases[0].quiet, 0.5)
-        let aloneP99 = percentile(phases[0].quiet, 0.99)
+        func milliseconds(_ values: [Double], _ p: Double) -> Double { percentile(values, p) * 1000 }
+        let aloneP50 = milliseconds(phases[0].quiet, 0.5)
+        let aloneP99 = milliseconds(phases[0].quiet, 0.99)
         var out = """
             Quiet key: \(quietRate) feed requests/s for \(seconds) s per phase; noisy key: \(floodConnections) connections as fast as they are answered; per-key limit in phase 2: \(f(rateLimit, 0))/s, burst \(Int(rateLimit * 2)); fair-queue slots in phases 1–3: \(concurrentRequests).
 
@@ -162,10 +159,10 @@ struct BenchFloodCommand: AsyncParsableCommand {
 
             """
         for phase in phases {
-            let p99 = percentile(phase.quiet, 0.99)
+            let p99 = milliseconds(phase.quiet, 0.99)
             let ok = Double(phase.floodAnswers[200] ?? 0) / phase.seconds
             let limited = Double(phase.floodAnswers[429] ?? 0) / phase.seconds
-            out += "| \(phase.name) | \(f(percentile(phase.quiet, 0.5))) | \(f(p99)) | \(f(p99 / aloneP99, 1))× | \(f(ok, 0)) | \(f(limited, 0)) |\n"
+            out += "| \(phase.name) | \(f(milliseconds(phase.quiet, 0.5))) | \(f(p99)) | \(f(p99 / aloneP99, 1))× | \(f(ok, 0)) | \(f(limited, 0)) |\n"
         }
         out += "\nAlone: p50 \(f(aloneP50)) ms, p99 \(f(aloneP99)) ms over \(phases[0].quiet.count) requests.\n"
         return out

@@ -71,15 +71,6 @@ struct RankedList {
         for item in newItems where items.count < depth { items.append(item) }
     }
 
-    /// Inserts `item` (not in the list) at its place, without a depth limit.
-    mutating func insertUnbounded(_ item: Int32, key: (Int32) -> Double) {
-        items.insert(item, at: insertionPoint(of: item, key: key))
-    }
-
-    mutating func remove(_ item: Int32) {
-        if let position = items.firstIndex(of: item) { items.remove(at: position) }
-    }
-
     /// The first position whose item ranks below `item`.
     private func insertionPoint(of item: Int32, key: (Int32) -> Double) -> Int {
         var low = 0

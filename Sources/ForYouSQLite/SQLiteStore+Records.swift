@@ -41,18 +41,29 @@ extension SQLiteStore {
 
 extension SQLiteStore {
     public func append(_ events: [Event]) async throws -> [Bool] {
-        try await write(main) { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO events (id, user, item, creator, type, at, watch_ms, item_duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(id) DO NOTHING
-                    """)
+        let eventIDs = self.eventIDs
+        return try await write(main) { db in
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO events (id, user, item, creator, type, at, watch_ms, item_duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            let storedID = try db.cachedStatement(sql: "SELECT id FROM events WHERE position = ?")
             return try events.map { event in
-                try statement.execute(arguments: [
-                    event.id.rawValue, event.user.rawValue, event.item?.rawValue, event.creator?.rawValue, event.type.rawValue,
+                let id = event.id.rawValue
+                let fingerprint = eventIDs.fingerprint(id)
+                // Each match is confirmed by the row itself (earlier in this batch included: it is visible here).
+                for position in eventIDs.positions(of: fingerprint) {
+                    guard let stored = try String.fetchOne(storedID, arguments: [position]) else {
+                        eventIDs.remove(fingerprint, at: position)  // left by a transaction that rolled back
+                        continue
+                    }
+                    if stored.utf8.elementsEqual(id.utf8) { return false }
+                }
+                try insert.execute(arguments: [
+                    id, event.user.rawValue, event.item?.rawValue, event.creator?.rawValue, event.type.rawValue,
                     event.at.milliseconds, event.watchMilliseconds, event.itemDurationMilliseconds,
                 ])
-                return db.changesCount == 1
+                // Should the transaction roll back, this entry names a missing row and is dropped when met.
+                eventIDs.insert(fingerprint, at: db.lastInsertedRowID)
+                return true
             }
         }
     }
@@ -80,10 +91,13 @@ extension SQLiteStore {
     }
 
     public func eraseEvents(of user: UserID) async throws -> Int {
-        try await write(main) { db in
-            try db.execute(sql: "DELETE FROM events WHERE user = ?", arguments: [user.rawValue])
-            return db.changesCount
+        let erased = try await write(main) { db in
+            try Row.fetchAll(db, sql: "DELETE FROM events WHERE user = ? RETURNING position, id", arguments: [user.rawValue])
+                .map { (position: $0[0] as Int64, id: $0[1] as String) }
         }
+        // After the commit: had it failed, the ids would still be stored and must stay known.
+        for event in erased { eventIDs.remove(eventIDs.fingerprint(event.id), at: event.position) }
+        return erased.count
     }
 
     private static func event(from row: Row) -> Event {

@@ -74,6 +74,33 @@ extension SQLiteStore {
                     ALTER TABLE api_keys ADD COLUMN max_body_bytes INTEGER;     -- NULL: the server's default
                     """)
         }
+        // The log keeps only its append-order key. Its UNIQUE index on the client's ids and its index
+        // on users took each new event at a random page of two B-trees, and rewriting those pages into
+        // the WAL was most of the cost of a durable append. Ids are checked in memory (EventIDIndex);
+        // a user's events are found by a scan (export and erasure, which compacts the file anyway).
+        migrator.registerMigration("v5: event log without secondary indexes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_v5 (
+                        position INTEGER PRIMARY KEY AUTOINCREMENT,  -- append order, never reused
+                        id TEXT NOT NULL,               -- the client's event id: idempotency key, unique (checked in memory)
+                        user TEXT NOT NULL,
+                        item TEXT,                      -- NULL only for a follow naming a creator
+                        creator TEXT,                   -- the item's creator then, or the creator a follow names
+                        type TEXT NOT NULL,
+                        at INTEGER NOT NULL,            -- ms since the Unix epoch
+                        watch_ms INTEGER,
+                        item_duration_ms INTEGER        -- the item's duration then (completion's denominator)
+                    );
+                    INSERT INTO events_v5 SELECT position, id, user, item, creator, type, at, watch_ms, item_duration_ms
+                        FROM events ORDER BY position;
+                    -- Positions stay never reused, even those of erased events at the end of the log.
+                    DELETE FROM sqlite_sequence WHERE name = 'events_v5';
+                    INSERT INTO sqlite_sequence (name, seq) SELECT 'events_v5', seq FROM sqlite_sequence WHERE name = 'events';
+                    DROP TABLE events;
+                    ALTER TABLE events_v5 RENAME TO events;
+                    """)
+        }
         return migrator
     }
 

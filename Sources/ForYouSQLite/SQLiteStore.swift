@@ -3,7 +3,9 @@
 // The embedded default store: two SQLite databases in one data folder, through GRDB.
 //
 //   foryou.sqlite  items and the event log. WAL journal, synchronous=FULL: a commit is fsynced before it
-//                  returns, so an acknowledged event survives kill -9 and power loss.
+//                  returns, so an acknowledged event survives kill -9 and power loss. The log's only
+//                  key is its append order; event ids are checked against an index in memory
+//                  (EventIDIndex), rebuilt when the store opens.
 //   served.sqlite  served history. WAL, synchronous=NORMAL: losing the last moments of it in a power loss
 //                  can only repeat an item once, and it is written on every feed request.
 //   foryou.lock    an flock held while a process has the folder open.
@@ -26,18 +28,26 @@ public final class SQLiteStore: ForYouStore {
     public let directory: String
     let main: DatabaseQueue
     let servedDatabase: DatabaseQueue
+    /// The ids of the stored events, for idempotency.
+    let eventIDs: EventIDIndex
     private let lock: DirectoryLock
 
     /// Opens (creating if needed) the store in `directory`, taking its lock.
     /// - Throws: ``ForYouError/Code/conflict`` when another process has the folder open;
     ///   ``ForYouError/Code/unavailable`` when the folder or databases cannot be opened.
-    public init(directory: String) throws {
+    public convenience init(directory: String) throws {
+        try self.init(directory: directory, eventIDs: EventIDIndex())
+    }
+
+    /// Opens the store with its own id index (tests give one with a weak fingerprint).
+    init(directory: String, eventIDs: EventIDIndex) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw ForYouError(.unavailable, "cannot create the data folder \(directory)", cause: error)
         }
         self.directory = directory
+        self.eventIDs = eventIDs
         lock = try DirectoryLock(directory: directory)
         do {
             main = try DatabaseQueue(path: directory + "/foryou.sqlite", configuration: Self.configuration(synchronous: "FULL"))
@@ -45,8 +55,19 @@ public final class SQLiteStore: ForYouStore {
             try Self.mainMigrator.migrate(main)
             try Self.servedMigrator.migrate(servedDatabase)
             try Self.dropTornAuditTail(path: directory + "/audit.jsonl")
+            try main.read { db in try Self.load(eventIDs, from: db) }
         } catch {
             throw ForYouError(.unavailable, "cannot open the databases in \(directory): \(error)", cause: error)
+        }
+    }
+
+    /// Fills the id index from the log. - Complexity: O(E) for E stored events.
+    private static func load(_ index: EventIDIndex, from db: Database) throws {
+        index.reserve(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0)
+        let rows = try Row.fetchCursor(db, sql: "SELECT position, id FROM events")
+        while let row = try rows.next() {
+            let id: String = row[1]
+            index.insert(index.fingerprint(id), at: row[0])
         }
     }
 
@@ -57,8 +78,7 @@ public final class SQLiteStore: ForYouStore {
             guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
                 throw ForYouError(.unavailable, "SQLite could not switch \(db.description) to WAL mode")
             }
-            // A 64 MiB page cache (SQLite's default is 2 MiB): appending to a log of millions of events
-            // updates its id and user indexes at random pages, which would otherwise be read again and again.
+            // A 64 MiB page cache (SQLite's default is 2 MiB), for the items' id index and reads of the log.
             try db.execute(sql: "PRAGMA synchronous = \(synchronous); PRAGMA secure_delete = ON; PRAGMA cache_size = -65536")
         }
         return configuration

@@ -20,6 +20,7 @@ public enum StoreContract {
         ("append reports duplicates, within and across batches", appendReportsDuplicates),
         ("pages replay in append order", pagesReplayInAppendOrder),
         ("events of a user, and erasing them", eventsOfUserAndErasure),
+        ("an erased event's id is new again; others stay duplicates", erasedIDsAreNewAgain),
         ("served history since a time, and erasing it", servedHistory),
         ("pruning served history keeps what is recent", pruningServedHistory),
         ("compaction keeps everything not erased", compactionKeepsData),
@@ -98,6 +99,15 @@ public enum StoreContract {
         try expect(left.isEmpty, "u1 still has events")
         let count = try await store.count()
         try expect(count == 1, "expected 1 event left, got \(count)")
+    }
+
+    static func erasedIDsAreNewAgain(_ store: any ForYouStore) async throws {
+        _ = try await store.append([event("a", user: "u1"), event("b", user: "u2"), event("c", user: "u1")])
+        _ = try await store.eraseEvents(of: UserID(trusted: "u1"))
+        let again = try await store.append([event("a", user: "u3"), event("b", user: "u3"), event("c", user: "u3"), event("a", user: "u3")])
+        try expect(again == [true, false, true, false], "after erasing u1, appending a, b, c, a gave \(again)")
+        let page = try await store.page(after: 0, limit: 10)
+        try expect(page.events.map(\.id.rawValue) == ["b", "a", "c"], "log after the erasure: \(page.events.map(\.id))")
     }
 
     static func servedHistory(_ store: any ForYouStore) async throws {

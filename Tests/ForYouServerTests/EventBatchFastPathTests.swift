@@ -9,7 +9,7 @@ import Testing
 /// everything else (with its error messages) to the general decoder.
 struct EventBatchFastPathTests {
     static func fast(_ json: String, limit: Int = 1000) -> [EventInput]? {
-        var buffer = ByteBuffer(string: json)
+        let buffer = ByteBuffer(string: json)
         return buffer.withUnsafeReadableBytes { EventBatchFastPath.parse($0, limit: limit) }
     }
 
@@ -62,7 +62,7 @@ struct EventBatchFastPathTests {
 
     /// Invalid UTF-8 inside a string is for the general decoder to refuse.
     @Test func invalidUTF8GoesToTheGeneralDecoder() {
-        var buffer = ByteBuffer(bytes: Array(#"{"events":[{"user":"a"#.utf8) + [0xFF] + Array(#""}]}"#.utf8))
+        let buffer = ByteBuffer(bytes: Array(#"{"events":[{"user":"a"#.utf8) + [0xFF] + Array(#""}]}"#.utf8))
         #expect(buffer.withUnsafeReadableBytes { EventBatchFastPath.parse($0, limit: 10) } == nil)
     }
 

@@ -109,7 +109,8 @@ struct EngineState {
         // The creator and duration the item had when the event happened (kept in the event), so a
         // replay of the log gives the same weights after the item was re-upserted. Tags are read from
         // the current catalogue: a re-tagged item counts with its new tags after a restart.
-        let creator = event.creator.map { catalog.intern(creator: $0) } ?? catalog.creatorOfItem[i]
+        let current = catalog.creatorOfItem[i]
+        let creator = event.creator.map { $0 == catalog.creators[Int(current)] ? current : catalog.intern(creator: $0) } ?? current
         let weight = configuration.signals.weight(
             of: event.type, watchMilliseconds: event.watchMilliseconds,
             durationMilliseconds: event.itemDurationMilliseconds ?? catalog.items[i].durationMilliseconds)

@@ -20,6 +20,9 @@ public struct IngestResult: Sendable, Equatable {
 }
 
 extension Recommender {
+    /// How many events are folded into the state per hold of its lock.
+    static let foldChunk = 64
+
     /// Validates, durably stores and learns from a batch of items, all or none.
     /// - Returns: the number of items upserted.
     /// - Throws: ``ForYouError/Code/invalidArgument`` (batch too large) or the first invalid item's code,
@@ -81,7 +84,11 @@ extension Recommender {
             let stored = valid.isEmpty ? [] : try await store.append(valid)
             let fresh = zip(valid, stored).filter(\.1).map(\.0)
             noteOwnEvents(fresh)
-            state.withLock { state in for event in fresh { state.apply(event) } }
+            // In chunks, so a feed waits for at most one chunk rather than a whole batch (each event
+            // is whole when the lock is released, and `writes` keeps other writers out meanwhile).
+            for start in stride(from: 0, to: fresh.count, by: Self.foldChunk) {
+                state.withLock { state in for event in fresh[start..<min(fresh.count, start + Self.foldChunk)] { state.apply(event) } }
+            }
             result.duplicates = valid.count - fresh.count
             return fresh
         }

@@ -63,7 +63,8 @@ extension EngineState {
         var recency: Float = 1
         for positive in user.recent.reversed() {
             defer { recency *= 0.9 }
-            guard let row = engagement.coVisitation[positive.item] else { continue }
+            let row = engagement.coVisitation(of: positive.item)
+            guard !row.isEmpty else { continue }
             let sourcePopularity = engagement.popularity[Int(positive.item)] + 1
             let sourceWeight = positive.weight * recency
             var best = TopK(Self.coVisitationPerSource)

@@ -14,8 +14,9 @@
 
 
 struct EngagementState {
-    /// Item → (co-visited item → weight).
-    private(set) var coVisitation: [Int32: [Int32: Float]] = [:]
+    /// Item index → (co-visited item → weight). Indexed by position rather than hashed: a positive
+    /// event bumps up to 2 × `recentPositives` pairs, each a random row of a large catalogue.
+    private var coVisitationRows: [CoVisitationRow] = []
     /// Forward-decayed positive engagement per item, relative to `landmark`.
     private(set) var trending: [Double] = []
     /// Total positive weight per item, never decayed.
@@ -42,7 +43,13 @@ struct EngagementState {
             trending.append(contentsOf: repeatElement(0, count: extra))
             popularity.append(contentsOf: repeatElement(0, count: extra))
             exposure.append(contentsOf: repeatElement(0, count: extra))
+            coVisitationRows.append(contentsOf: repeatElement(CoVisitationRow(), count: extra))
         }
+    }
+
+    /// The items co-visited with `item`, with their weights (empty when none).
+    func coVisitation(of item: Int32) -> CoVisitationRow {
+        Int(item) < coVisitationRows.count ? coVisitationRows[Int(item)] : CoVisitationRow()
     }
 
     /// Adds (sign +1) or removes (sign -1) one positive engagement and its co-visitations.
@@ -68,19 +75,13 @@ struct EngagementState {
     }
 
     private mutating func bump(_ a: Int32, _ b: Int32, by amount: Float) {
-        // Mutated in place through the subscripts: copying a row out and back would copy it each time.
-        // Adding (every event, replayed or new) only grows a weight: one lookup per level.
+        // Mutated in place through the subscript: copying a row out and back would copy it each time.
         if amount > 0 {
-            coVisitation[a, default: [:]][b, default: 0] += amount
+            coVisitationRows[Int(a)].add(amount, to: b)
             return
         }
-        let value = (coVisitation[a]?[b] ?? 0) + amount
-        if value > 1e-6 {
-            coVisitation[a, default: [:]][b] = value
-        } else if coVisitation[a] != nil {
-            coVisitation[a]![b] = nil
-            if coVisitation[a]!.isEmpty { coVisitation[a] = nil }
-        }
+        let value = (coVisitationRows[Int(a)][b] ?? 0) + amount
+        coVisitationRows[Int(a)].set(value > 1e-6 ? value : nil, for: b)
     }
 
     /// Moves the landmark forward to `time`, scaling every value so the ordering is unchanged.

@@ -54,15 +54,21 @@ struct RankedList {
     }
 
     /// Moves `item` to its place after its key grew, entering the list if it now ranks high enough.
-    /// - Complexity: O(depth).
+    /// - Complexity: O(log depth) when the item stays out; O(depth) at worst otherwise.
     mutating func raise(_ item: Int32, key: (Int32) -> Double) {
-        if let position = items.firstIndex(of: item) {
-            items.remove(at: position)
-        } else if items.count >= depth {
-            guard let last = items.last, Self.ranks(item, above: last, key) else { return }
-            items.removeLast()
+        // Every member ranks at least as high as the last, so an item ranking below it is no member.
+        if items.count >= depth {
+            guard let last = items.last, last == item || Self.ranks(item, above: last, key) else { return }
         }
-        items.insert(item, at: insertionPoint(of: item, key: key))
+        let target = insertionPoint(of: item, key: key)
+        // A member only moved up: it sits at or below its new place, usually close by.
+        if let position = items[target...].firstIndex(of: item) {
+            guard position > target else { return }
+            items[target...position].rotateRightByOne()
+            return
+        }
+        if items.count >= depth { items.removeLast() }
+        items.insert(item, at: target)
     }
 
     /// Appends new items whose key is the lowest possible (0), while the list has room: they rank below
@@ -80,5 +86,20 @@ struct RankedList {
             if Self.ranks(items[middle], above: item, key) { low = middle + 1 } else { high = middle }
         }
         return low
+    }
+}
+
+extension MutableCollection where Self: BidirectionalCollection {
+    /// Moves the last element to the front, shifting the others back by one.
+    fileprivate mutating func rotateRightByOne() {
+        guard let lastIndex = indices.last else { return }
+        let moved = self[lastIndex]
+        var index = lastIndex
+        while index != startIndex {
+            let previous = self.index(before: index)
+            self[index] = self[previous]
+            index = previous
+        }
+        self[startIndex] = moved
     }
 }

@@ -14,10 +14,13 @@ public protocol EventLog: Sendable {
     /// Up to `limit` events in append order, starting after `position` (`0` for the beginning).
     func page(after position: Int64, limit: Int) async throws -> EventLogPage
     /// Every event of one user, in append order.
+    /// - Complexity: up to O(E) for E logged events: the embedded store scans its log (it serves
+    ///   exports and erasures, which are rare; keeping an index on users made every append slower).
     func events(of user: UserID) async throws -> [Event]
     /// How many events the log holds.
     func count() async throws -> Int
-    /// Deletes every event of `user`; returns how many were deleted.
+    /// Deletes every event of `user`; returns how many were deleted. An erased event's id is new again.
+    /// - Complexity: up to O(E), as ``events(of:)``.
     func eraseEvents(of user: UserID) async throws -> Int
 }
 

@@ -36,7 +36,7 @@ let package = Package(
         // The embedded, durable default store.
         .target(
             name: "ForYouSQLite",
-            dependencies: ["ForYou", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["ForYou", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         // The store for deployments that outgrow one machine: PostgreSQL, shared by several servers.

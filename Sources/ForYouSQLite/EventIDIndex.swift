@@ -23,8 +23,13 @@ final class EventIDIndex: Sendable {
         var more: [UInt64: [Int64]] = [:]
     }
 
-    private let entries = Mutex(Entries())
+    /// Entries split by the fingerprint's top bits: a Dictionary grows by copying itself whole, and a
+    /// single one of millions of ids stalled the append that made it grow for hundreds of milliseconds.
+    private let shards = Mutex([Entries](repeating: Entries(), count: EventIDIndex.shardCount))
+    static let shardCount = 64
     let fingerprint: Fingerprint
+
+    @inline(__always) private static func shard(_ fingerprint: UInt64) -> Int { Int(truncatingIfNeeded: fingerprint >> 58) }
 
     /// - Parameter fingerprint: the hash of ids; tests pass a weak one to force collisions.
     init(fingerprint: @escaping Fingerprint = EventIDIndex.seededHash) {
@@ -41,7 +46,8 @@ final class EventIDIndex: Sendable {
 
     /// The positions whose ids may equal an id with this fingerprint.
     func positions(of fingerprint: UInt64) -> [Int64] {
-        entries.withLock { entries in
+        shards.withLock { shards in
+            let entries = shards[Self.shard(fingerprint)]
             guard let first = entries.first[fingerprint] else { return [] }
             return [first] + (entries.more[fingerprint] ?? [])
         }
@@ -49,39 +55,51 @@ final class EventIDIndex: Sendable {
 
     /// Records that the id with this fingerprint is stored at `position`.
     func insert(_ fingerprint: UInt64, at position: Int64) {
-        entries.withLock { entries in
-            if entries.first[fingerprint] == nil {
-                entries.first[fingerprint] = position
-            } else {
-                entries.more[fingerprint, default: []].append(position)
-            }
+        shards.withLock { shards in
+            Self.insert(fingerprint, at: position, into: &shards[Self.shard(fingerprint)])
+        }
+    }
+
+    private static func insert(_ fingerprint: UInt64, at position: Int64, into entries: inout Entries) {
+        if entries.first[fingerprint] == nil {
+            entries.first[fingerprint] = position
+        } else {
+            entries.more[fingerprint, default: []].append(position)
         }
     }
 
     /// Forgets the entry of `position` (its row was deleted, or never committed).
     func remove(_ fingerprint: UInt64, at position: Int64) {
-        entries.withLock { entries in
-            if entries.first[fingerprint] == position {
-                if var more = entries.more.removeValue(forKey: fingerprint), !more.isEmpty {
-                    entries.first[fingerprint] = more.removeFirst()
-                    if !more.isEmpty { entries.more[fingerprint] = more }
-                } else {
-                    entries.first[fingerprint] = nil
-                }
-            } else if var more = entries.more[fingerprint] {
-                more.removeAll { $0 == position }
-                entries.more[fingerprint] = more.isEmpty ? nil : more
+        shards.withLock { shards in
+            Self.remove(fingerprint, at: position, from: &shards[Self.shard(fingerprint)])
+        }
+    }
+
+    private static func remove(_ fingerprint: UInt64, at position: Int64, from entries: inout Entries) {
+        if entries.first[fingerprint] == position {
+            if var more = entries.more.removeValue(forKey: fingerprint), !more.isEmpty {
+                entries.first[fingerprint] = more.removeFirst()
+                if !more.isEmpty { entries.more[fingerprint] = more }
+            } else {
+                entries.first[fingerprint] = nil
             }
+        } else if var more = entries.more[fingerprint] {
+            more.removeAll { $0 == position }
+            entries.more[fingerprint] = more.isEmpty ? nil : more
         }
     }
 
     /// Makes room for `count` more entries at once.
     func reserve(_ count: Int) {
-        entries.withLock { $0.first.reserveCapacity($0.first.count + count) }
+        shards.withLock { shards in
+            for index in shards.indices { shards[index].first.reserveCapacity(shards[index].first.count + count / Self.shardCount) }
+        }
     }
 
     /// How many positions are held (stored ids, plus any entries not yet found stale).
     var count: Int {
-        entries.withLock { entries in entries.first.count + entries.more.values.reduce(0) { $0 + $1.count } }
+        shards.withLock { shards in
+            shards.reduce(0) { total, entries in total + entries.first.count + entries.more.values.reduce(0) { $0 + $1.count } }
+        }
     }
 }

@@ -48,15 +48,19 @@ enum EventBatchFastPath {
         mutating func string() -> String? {
             guard consume(0x22) else { return nil }
             let start = position
+            var ascii = true
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == 0x22 {
-                    // Invalid UTF-8 is for the general decoder to refuse.
-                    guard let value = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) else { return nil }
+                    let text = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+                    // ASCII is valid UTF-8 as it stands (and `String(validating:)` is slow generic code);
+                    // invalid UTF-8 is for the general decoder to refuse.
+                    guard let value = ascii ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self) else { return nil }
                     position += 1
                     return value
                 }
                 if byte == 0x5C || byte < 0x20 { return nil }
+                if byte >= 0x80 { ascii = false }
                 position += 1
             }
             return nil

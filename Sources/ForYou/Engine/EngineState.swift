@@ -59,9 +59,10 @@ struct EngineState {
     }
 
     /// Folds one stored event into the user's state and the aggregates.
-    mutating func apply(_ event: Event) {
+    /// - Parameter itemIndex: the catalogue index of `event.item` when the caller has looked it up.
+    mutating func apply(_ event: Event, itemIndex: Int32? = nil) {
         var user = users.removeValue(forKey: event.user) ?? UserState()
-        fold(event, into: &user, sign: 1)
+        fold(event, into: &user, sign: 1, itemIndex: itemIndex)
         users[event.user] = user
     }
 
@@ -92,12 +93,12 @@ struct EngineState {
         rankings.markStale()
     }
 
-    private mutating func fold(_ event: Event, into user: inout UserState, sign: Float) {
+    private mutating func fold(_ event: Event, into user: inout UserState, sign: Float, itemIndex: Int32? = nil) {
         if event.type == .profileReset {
             user.forgetProfile()
             return
         }
-        guard let itemID = event.item, let index = catalog.itemIndex[itemID] else {
+        guard let itemID = event.item, let index = itemIndex ?? catalog.itemIndex[itemID] else {
             if event.type == .follow, let creator = event.creator {
                 let index = catalog.intern(creator: creator)
                 user.followedCreators.insert(index)

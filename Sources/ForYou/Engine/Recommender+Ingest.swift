@@ -72,22 +72,41 @@ extension Recommender {
             }
             var valid: [Event] = []
             valid.reserveCapacity(inputs.count)
+            // The catalogue index of each valid event's item, looked up once for validation and folding
+            // (indices never change, and `writes` keeps upserts out until the batch is folded).
+            var itemIndices: [Int32?] = []
+            itemIndices.reserveCapacity(inputs.count)
             state.withLock { state in
                 for (index, input) in inputs.enumerated() {
+                    var itemIndex: Int32?
                     do throws(ForYouError) {
-                        valid.append(try configuration.validation.validate(input, now: now) { state.item($0) })
+                        valid.append(
+                            try configuration.validation.validate(input, now: now) { id in
+                                itemIndex = state.catalog.itemIndex[id]
+                                return itemIndex.map { state.catalog.items[Int($0)] }
+                            })
+                        itemIndices.append(itemIndex)
                     } catch {
                         result.rejected.append(.init(index: index, id: input.id, code: error.code, message: error.message))
                     }
                 }
             }
             let stored = valid.isEmpty ? [] : try await store.append(valid)
-            let fresh = zip(valid, stored).filter(\.1).map(\.0)
+            var fresh: [Event] = []
+            var freshIndices: [Int32?] = []
+            for (position, isNew) in stored.enumerated() where isNew {
+                fresh.append(valid[position])
+                freshIndices.append(itemIndices[position])
+            }
             noteOwnEvents(fresh)
             // In chunks, so a feed waits for at most one chunk rather than a whole batch (each event
             // is whole when the lock is released, and `writes` keeps other writers out meanwhile).
             for start in stride(from: 0, to: fresh.count, by: Self.foldChunk) {
-                state.withLock { state in for event in fresh[start..<min(fresh.count, start + Self.foldChunk)] { state.apply(event) } }
+                state.withLock { state in
+                    for position in start..<min(fresh.count, start + Self.foldChunk) {
+                        state.apply(fresh[position], itemIndex: freshIndices[position])
+                    }
+                }
             }
             result.duplicates = valid.count - fresh.count
             return fresh

@@ -41,6 +41,12 @@ struct CoVisitationRow: Sequence {
         }
     }
 
+    /// The slot where probing for `item` starts (0 when the row is empty): read to bring it into the
+    /// cache before an update (see `EngagementState.add`).
+    @inline(__always) func firstSlot(for item: Int32) -> UInt64 {
+        slots.isEmpty ? 0 : slots[home(item)]
+    }
+
     /// The weight of `item`, or nil when it is not co-visited with this row's item.
     subscript(item: Int32) -> Float? {
         guard !slots.isEmpty else { return nil }

@@ -68,7 +68,12 @@ extension EngineState {
             let sourcePopularity = engagement.popularity[Int(positive.item)] + 1
             let sourceWeight = positive.weight * recency
             var best = TopK(Self.coVisitationPerSource)
+            // A neighbour's popularity is at least 0, so its score is at most `weight · bound`: once the
+            // list is full, most of a popular item's thousands of neighbours are passed over without
+            // reading their popularity (a cache miss each).
+            let bound = sourceWeight / sourcePopularity.squareRoot() * 1.000_1  // slack for rounding
             for (item, weight) in row {
+                if best.isFull && weight * bound < best.weakestScore { continue }
                 let normaliser = (sourcePopularity * (engagement.popularity[Int(item)] + 1)).squareRoot()
                 let score = sourceWeight * weight / normaliser
                 if best.isFull && score < best.weakestScore { continue }

@@ -13,14 +13,14 @@ struct CoVisitationRow: Sequence {
     /// Pairs held.
     private(set) var count = 0
 
-    private static let emptySlot = UInt64.max  // item index 0xFFFF_FFFF is never used
+    fileprivate static let emptySlot = UInt64.max  // item index 0xFFFF_FFFF is never used
 
     init() {}
 
     var isEmpty: Bool { count == 0 }
 
-    @inline(__always) private static func item(_ slot: UInt64) -> Int32 { Int32(truncatingIfNeeded: slot >> 32) }
-    @inline(__always) private static func weight(_ slot: UInt64) -> Float { Float(bitPattern: UInt32(truncatingIfNeeded: slot)) }
+    @inline(__always) fileprivate static func item(_ slot: UInt64) -> Int32 { Int32(truncatingIfNeeded: slot >> 32) }
+    @inline(__always) fileprivate static func weight(_ slot: UInt64) -> Float { Float(bitPattern: UInt32(truncatingIfNeeded: slot)) }
     @inline(__always) private static func slot(_ item: Int32, _ weight: Float) -> UInt64 {
         UInt64(UInt32(bitPattern: item)) << 32 | UInt64(weight.bitPattern)
     }
@@ -106,7 +106,21 @@ struct CoVisitationRow: Sequence {
     }
 
     /// Each co-visited item with its weight, in no particular order.
-    func makeIterator() -> some IteratorProtocol<(key: Int32, value: Float)> {
-        slots.lazy.filter { $0 != Self.emptySlot }.map { (key: Self.item($0), value: Self.weight($0)) }.makeIterator()
+    func makeIterator() -> Iterator { Iterator(slots: slots) }
+
+    struct Iterator: IteratorProtocol {
+        fileprivate let slots: [UInt64]
+        private var index = 0
+
+        fileprivate init(slots: [UInt64]) { self.slots = slots }
+
+        mutating func next() -> (key: Int32, value: Float)? {
+            while index < slots.count {
+                let slot = slots[index]
+                index += 1
+                if slot != CoVisitationRow.emptySlot { return (CoVisitationRow.item(slot), CoVisitationRow.weight(slot)) }
+            }
+            return nil
+        }
     }
 }

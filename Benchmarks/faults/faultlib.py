@@ -182,6 +182,7 @@ class Ledger:
         self.lock = threading.Lock()
         self.sent = set()          # every id ever sent
         self.acknowledged = set()  # ids in a request answered 200 (accepted or duplicate: stored)
+        self.users = set()         # users with at least one acknowledged event (their export must answer 200)
         self.unknown = set()       # ids whose request got no answer (connection reset, timeout) and no later 200
         self.refused = set()       # ids in a request answered with an error status (nothing stored, per the API)
         self.statuses = {}         # "200", "503 unavailable", "connection error", ... -> requests
@@ -228,6 +229,7 @@ class Ledger:
                     self.problem("fresh ids answered with %d duplicates (never sent before)" % duplicates)
             with self.lock:
                 self.acknowledged.update(ids)
+                self.users.update(event["user"] for event in events)
                 self.unknown.difference_update(ids)
                 self.refused.difference_update(ids)
         else:

@@ -3,10 +3,14 @@
 #
 # The hnswlib side of `foryou bench index`: reads the vectors, queries and exact top-k that the Swift
 # command wrote (.npy), builds an hnswlib "ip" index with the same M and efConstruction on one thread,
-# searches at each efSearch, and writes build time, QPS and recall@k as JSON. Run by the Swift command
-# with the interpreter of a scratch venv (see run.sh); hnswlib is never vendored into the repository.
+# prints its build time as one JSON line, then answers requests on stdin, one per line: "EF" runs one
+# timed pass over all the queries at that efSearch and prints {"seconds", "recall"} as one JSON line.
+# The Swift command alternates these passes with its own, so both libraries are timed under the same
+# conditions on a shared machine. Run by the Swift command with the interpreter of a scratch venv (see
+# run.sh); hnswlib is never vendored into the repository.
 import argparse
 import json
+import sys
 import time
 
 import hnswlib
@@ -18,11 +22,8 @@ def main():
     parser.add_argument("--dir", required=True, help="folder with vectors.npy, queries.npy, truth.npy")
     parser.add_argument("--m", type=int, default=16)
     parser.add_argument("--ef-construction", type=int, default=200)
-    parser.add_argument("--ef", default="10,20,40,80,160")
     parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
     vectors = np.load(f"{args.dir}/vectors.npy")
@@ -36,20 +37,21 @@ def main():
     index.init_index(max_elements=count, M=args.m, ef_construction=args.ef_construction, random_seed=args.seed)
     index.add_items(vectors, np.arange(count), num_threads=1)
     build = time.perf_counter() - start
+    answer({"library": f"hnswlib {getattr(hnswlib, '__version__', '')}".strip(), "buildSeconds": build})
 
-    runs = []
-    for ef in [int(value) for value in args.ef.split(",")]:
+    for line in sys.stdin:
+        ef = int(line)
         index.set_ef(max(ef, args.k))
-        best = float("inf")
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            labels, _ = index.knn_query(queries, k=args.k, num_threads=1)
-            best = min(best, time.perf_counter() - start)
+        start = time.perf_counter()
+        labels, _ = index.knn_query(queries, k=args.k, num_threads=1)
+        seconds = time.perf_counter() - start
         hits = sum(len(set(found.tolist()) & set(expected.tolist())) for found, expected in zip(labels, truth))
-        runs.append({"ef": ef, "seconds": best, "qps": len(queries) / best, "recall": hits / truth.size})
+        answer({"seconds": seconds, "recall": hits / truth.size})
 
-    with open(args.out, "w") as file:
-        json.dump({"library": f"hnswlib {getattr(hnswlib, '__version__', '')}".strip(), "buildSeconds": build, "runs": runs}, file)
+
+def answer(payload):
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 #
 # The hnswlib side of `foryou bench index`: reads the vectors, queries and exact top-k that the Swift
 # command wrote (.npy), builds an hnswlib "ip" index with the same M and efConstruction on one thread,
-# prints its build time as one JSON line, then answers requests on stdin, one per line: "EF" runs one
-# timed pass over all the queries at that efSearch and prints {"seconds", "recall"} as one JSON line.
+# prints its build time as one JSON line, then answers requests on stdin, one per line: "EF LAPS" runs
+# one timed pass over all the queries, LAPS times over, at that efSearch and prints {"seconds", "recall"}
+# as one JSON line.
 # The Swift command alternates these passes with its own, so both libraries are timed under the same
 # conditions on a shared machine. Run by the Swift command with the interpreter of a scratch venv (see
 # run.sh); hnswlib is never vendored into the repository.
@@ -40,10 +41,11 @@ def main():
     answer({"library": f"hnswlib {getattr(hnswlib, '__version__', '')}".strip(), "buildSeconds": build})
 
     for line in sys.stdin:
-        ef = int(line)
+        ef, laps = (int(value) for value in line.split())
         index.set_ef(max(ef, args.k))
         start = time.perf_counter()
-        labels, _ = index.knn_query(queries, k=args.k, num_threads=1)
+        for _ in range(laps):
+            labels, _ = index.knn_query(queries, k=args.k, num_threads=1)
         seconds = time.perf_counter() - start
         hits = sum(len(set(found.tolist()) & set(expected.tolist())) for found, expected in zip(labels, truth))
         answer({"seconds": seconds, "recall": hits / truth.size})

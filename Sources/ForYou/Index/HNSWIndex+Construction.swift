@@ -24,7 +24,7 @@ extension HNSWStorage {
         stored.update(from: vector.baseAddress!, count: dimension)
         (stored + dimension).update(repeating: 0, count: stride - dimension)
         levels[Int(id)] = Int8(level)
-        links0[Int(id) * linkStride0] = 0
+        nodes.links(Int(id))[0] = 0
         if level > 0 { upperOffset[Int(id)] = upper.append(repeating: 0, count: level * linkStride) }
         let squaredNorm = HNSWDot.dot(stored, stored, stride)
         squaredNorms[Int(id)] = squaredNorm

@@ -85,7 +85,7 @@ extension HNSWStorage {
         // Unlink the removed nodes: no live list names them any more.
         for node in Int32(0)..<Int32(slotCount) where levels[Int(node)] >= 0 && isDeleted(node) {
             levels[Int(node)] = -1
-            links0[Int(node) * linkStride0] = 0
+            nodes.links(Int(node))[0] = 0
             setDeleted(node, false)
         }
         deletedCount = 0

@@ -43,10 +43,15 @@ extension HNSWIndex {
         var vectors: [Float] = []
         vectors.reserveCapacity(storage.slotCount * dimension)
         for slot in 0..<storage.slotCount {
-            vectors.append(contentsOf: UnsafeBufferPointer(start: storage.vectors.base + slot * storage.stride, count: dimension))
+            vectors.append(contentsOf: UnsafeBufferPointer(start: storage.nodes.vector(slot), count: dimension))
         }
         writer.write(vectors)
-        writer.write(Array(storage.links0.buffer))
+        var links0: [Int32] = []
+        links0.reserveCapacity(storage.slotCount * storage.linkStride0)
+        for slot in 0..<storage.slotCount {
+            links0.append(contentsOf: UnsafeBufferPointer(start: storage.nodes.links(slot), count: storage.linkStride0))
+        }
+        writer.write(links0)
         writer.write(Array(storage.upperOffset.buffer))
         writer.write(Array(storage.upper.buffer))
         writer.write(Array(storage.augment.buffer))
@@ -101,13 +106,15 @@ extension HNSWIndex {
             guard (-1...32).contains(levels[slot]) else { throw corrupt("level out of range") }
             storage.levels[slot] = Int8(levels[slot])
             vectors.withUnsafeBufferPointer {
-                (storage.vectors.base + slot * storage.stride).update(from: $0.baseAddress! + slot * dimension, count: dimension)
+                storage.nodes.vector(slot).update(from: $0.baseAddress! + slot * dimension, count: dimension)
+            }
+            links0.withUnsafeBufferPointer {
+                storage.nodes.links(slot).update(from: $0.baseAddress! + slot * storage.linkStride0, count: storage.linkStride0)
             }
             storage.upperOffset[slot] = upperOffset[slot]
             storage.augment[slot] = augment[slot]
             storage.squaredNorms[slot] = squaredNorms[slot]
         }
-        links0.withUnsafeBufferPointer { storage.links0.base.update(from: $0.baseAddress!, count: $0.count) }
         upper.withUnsafeBufferPointer { storage.upper.append(contentsOf: $0) }
         for (word, value) in deleted.enumerated() { storage.deleted[word] = UInt64(bitPattern: Int64(value)) }
 

@@ -162,12 +162,12 @@ extension GraphView {
             let nearest = candidates.popMinimum()
             if HNSWKey.distance(nearest) > farthest && (results.count == ef || !isFiltering) { break }
             let id = HNSWKey.id(nearest)
-            let list = level == 0 ? links0 + Int(id) * linkStride0 : links(id, level: level)
+            let list = links(id, level: level)
             // The likely next node to expand is the new nearest candidate: touch its level-0 list now,
             // so the miss overlaps this node's work instead of stalling the next round (hnswlib
             // prefetches it the same way).
             if level == 0 && !candidates.isEmpty {
-                touched &+= UInt32(bitPattern: links0[Int(HNSWKey.id(candidates.minimum)) * linkStride0])
+                touched &+= UInt32(bitPattern: links0(HNSWKey.id(candidates.minimum))[0])
             }
             let linkCount = Int(list[0])
             // Gather the unvisited neighbours first, then score them in a tight loop: their vectors'
@@ -181,7 +181,7 @@ extension GraphView {
                 fresh += 1
                 // Touch the vector's cache lines now: independent loads the processor issues at once,
                 // standing in for hnswlib's prefetch instructions, which Swift cannot emit.
-                let vector = UnsafeRawPointer(vectors + Int(neighbor) * stride)
+                let vector = UnsafeRawPointer(nodes + Int(neighbor) * blockBytes)
                 var line = 0
                 while line < stride * 4 {
                     touched &+= vector.load(fromByteOffset: line, as: UInt32.self)

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The memory of an `HNSWIndex`: flat arrays indexed by node id (= item index), hnswlib's layout split
-// into parallel arrays.
+// The memory of an `HNSWIndex`: flat arrays indexed by node id (= item index), in hnswlib's layout.
 //
-//   vectors     slots × stride floats; each vector is padded with zeros to a multiple of 16 floats so
-//               the dot kernel runs whole SIMD16 lanes with no tail.
-//   links0      slots × (1 + 2M) Int32: level-0 neighbour count, then up to 2M neighbour ids.
+//   nodes       one block per slot (`NodeBlocks`): the vector, padded with zeros to a multiple of 16
+//               floats so the dot kernel runs whole SIMD16 lanes with no tail, then the level-0 list
+//               (1 + 2M Int32: the neighbour count, then up to 2M neighbour ids).
 //   levels      the top level of each node; -1 marks a free slot (never inserted, or removed and
 //               repaired), which no link points to.
 //   upperOffset where a node's upper-level lists start in `upper` (levels 1...top, each 1 + M Int32).
@@ -24,8 +23,7 @@ final class HNSWStorage: @unchecked Sendable {
     let linkStride0: Int
     let linkStride: Int
 
-    var vectors: RawBuffer<Float>
-    var links0: RawBuffer<Int32>
+    var nodes: NodeBlocks
     var levels: RawBuffer<Int8>
     var upperOffset: RawBuffer<Int>
     var upper: RawBuffer<Int32>
@@ -45,8 +43,7 @@ final class HNSWStorage: @unchecked Sendable {
         self.m = m
         linkStride0 = 1 + 2 * m
         linkStride = 1 + m
-        vectors = RawBuffer()
-        links0 = RawBuffer()
+        nodes = NodeBlocks(stride: stride, linkStride: linkStride0)
         levels = RawBuffer()
         upperOffset = RawBuffer()
         upper = RawBuffer()
@@ -61,8 +58,7 @@ final class HNSWStorage: @unchecked Sendable {
         m = other.m
         linkStride0 = other.linkStride0
         linkStride = other.linkStride
-        vectors = other.vectors.copy()
-        links0 = other.links0.copy()
+        nodes = other.nodes.copy()
         levels = other.levels.copy()
         upperOffset = other.upperOffset.copy()
         upper = other.upper.copy()
@@ -79,8 +75,7 @@ final class HNSWStorage: @unchecked Sendable {
     func copy() -> HNSWStorage { HNSWStorage(copying: self) }
 
     deinit {
-        vectors.deallocate()
-        links0.deallocate()
+        nodes.deallocate()
         levels.deallocate()
         upperOffset.deallocate()
         upper.deallocate()
@@ -98,8 +93,7 @@ final class HNSWStorage: @unchecked Sendable {
     func ensureSlot(_ id: Int32) {
         let needed = Int(id) + 1 - slotCount
         guard needed > 0 else { return }
-        vectors.append(repeating: 0, count: needed * stride)
-        links0.append(repeating: 0, count: needed * linkStride0)
+        nodes.append(count: needed)
         levels.append(repeating: -1, count: needed)
         upperOffset.append(repeating: 0, count: needed)
         augment.append(repeating: 0, count: needed)
@@ -122,7 +116,7 @@ final class HNSWStorage: @unchecked Sendable {
     // MARK: - Access
 
     @inline(__always)
-    func vector(_ id: Int32) -> UnsafeMutablePointer<Float> { vectors.base + Int(id) * stride }
+    func vector(_ id: Int32) -> UnsafeMutablePointer<Float> { nodes.vector(Int(id)) }
 
     /// The link list of `id` at `level`: element 0 is the count, then the neighbour ids.
     @inline(__always)
@@ -135,23 +129,22 @@ final class HNSWStorage: @unchecked Sendable {
     /// Plain pointers to the arrays, valid until the next growth (`ensureSlot`, an upper-level append).
     var view: GraphView {
         GraphView(
-            vectors: vectors.base, links0: links0.base, upper: upper.base, upperOffset: upperOffset.base, augment: augment.base,
-            deleted: deleted.base, stride: stride, linkStride0: linkStride0, linkStride: linkStride, m: m, slotCount: slotCount,
-            checksDeleted: deletedCount > 0)
+            nodes: nodes.base, blockBytes: nodes.blockBytes, upper: upper.base, upperOffset: upperOffset.base, augment: augment.base,
+            deleted: deleted.base, stride: stride, linkStride: linkStride, m: m, slotCount: slotCount, checksDeleted: deletedCount > 0)
     }
 }
 
 /// The storage's arrays as plain pointers, for the loops of search, insertion and repair: reading a
 /// class's stored properties costs a dynamic exclusivity check per access, these cost nothing.
 struct GraphView {
-    let vectors: UnsafeMutablePointer<Float>
-    let links0: UnsafeMutablePointer<Int32>
+    /// The first node block (see `NodeBlocks`): a vector of `stride` floats, then the level-0 list.
+    let nodes: UnsafeMutableRawPointer
+    let blockBytes: Int
     let upper: UnsafeMutablePointer<Int32>
     let upperOffset: UnsafeMutablePointer<Int>
     let augment: UnsafeMutablePointer<Float>
     let deleted: UnsafeMutablePointer<UInt64>
     let stride: Int
-    let linkStride0: Int
     let linkStride: Int
     let m: Int
     let slotCount: Int
@@ -159,11 +152,19 @@ struct GraphView {
     let checksDeleted: Bool
 
     @inline(__always)
-    func vector(_ id: Int32) -> UnsafeMutablePointer<Float> { vectors + Int(id) * stride }
+    func vector(_ id: Int32) -> UnsafeMutablePointer<Float> {
+        (nodes + Int(id) * blockBytes).assumingMemoryBound(to: Float.self)
+    }
+
+    /// The level-0 list of `id`, right after its vector in its block.
+    @inline(__always)
+    func links0(_ id: Int32) -> UnsafeMutablePointer<Int32> {
+        (nodes + Int(id) * blockBytes + stride * MemoryLayout<Float>.stride).assumingMemoryBound(to: Int32.self)
+    }
 
     @inline(__always)
     func links(_ id: Int32, level: Int) -> UnsafeMutablePointer<Int32> {
-        level == 0 ? links0 + Int(id) * linkStride0 : upper + upperOffset[Int(id)] + (level - 1) * linkStride
+        level == 0 ? links0(id) : upper + upperOffset[Int(id)] + (level - 1) * linkStride
     }
 
     @inline(__always)

@@ -308,7 +308,7 @@ struct HNSWIndexTests {
         #expect { try HNSWIndex(bytes: newer) } throws: { ($0 as? ForYouError)?.message.contains("version") == true }
         // The first level-0 link made to name a node that does not exist.
         var badLink = bytes
-        let firstLinkCount = index.storage.links0[0]
+        let firstLinkCount = index.storage.nodes.links(0)[0]
         if firstLinkCount > 0, let position = findLinks(in: bytes, index: index) {
             badLink[position + 4] = 0xFF
             badLink[position + 5] = 0xFF
@@ -322,7 +322,7 @@ struct HNSWIndexTests {
     func findLinks(in bytes: [UInt8], index: HNSWIndex) -> Int? {
         let storage = index.storage
         let pattern = (0..<storage.linkStride0).flatMap { position in
-            withUnsafeBytes(of: storage.links0[position].littleEndian) { Array($0) }
+            withUnsafeBytes(of: storage.nodes.links(0)[position].littleEndian) { Array($0) }
         }
         guard bytes.count >= pattern.count else { return nil }
         return (0...(bytes.count - pattern.count)).first { Array(bytes[$0..<($0 + pattern.count)]) == pattern }

@@ -89,6 +89,10 @@ public final class HTTPMetrics: Sendable {
         out += "foryou_user_vectors_folded_in_total \(statistics.userVectorFoldIns)\n"
         out += "# HELP foryou_user_vectors_expired_total User vectors dropped after going unused for the expiry.\n# TYPE foryou_user_vectors_expired_total counter\n"
         out += "foryou_user_vectors_expired_total \(statistics.userVectorsExpired)\n"
+        out += "# HELP foryou_fresh_item_vectors Items the model does not know that hold a collaborative vector from their engagers.\n# TYPE foryou_fresh_item_vectors gauge\n"
+        out += "foryou_fresh_item_vectors \(statistics.freshItemVectors)\n"
+        out += "# HELP foryou_fresh_item_refits_total Collaborative vectors computed for items the serving model does not know.\n# TYPE foryou_fresh_item_refits_total counter\n"
+        out += "foryou_fresh_item_refits_total \(statistics.freshItemRefits)\n"
         out += "# HELP foryou_user_vectors User vectors held now.\n# TYPE foryou_user_vectors gauge\nforyou_user_vectors \(statistics.userVectorsHeld)\n"
         return out
     }

@@ -41,6 +41,8 @@ extension Recommender {
             try check(feed.tagRepeatPenalty > 0 && feed.tagRepeatPenalty <= 1, "feed.tag_repeat_penalty must be in (0, 1]")
             try check(feed.indexedRetrievalMinimumItems >= 0, "feed.indexed_retrieval_minimum_items must be >= 0")
             try check(feed.userVectorExpiryMilliseconds > 0, "feed.user_vector_expiry_ms must be > 0")
+            try check(feed.freshEngagersPerItem >= 1, "feed.fresh_engagers_per_item must be >= 1")
+            try check(feed.freshVectorLimit >= 0, "feed.fresh_vector_limit must be >= 0")
             try check(signals.positiveThreshold > 0, "signals.positive_threshold must be > 0")
             try check((1...10_000).contains(maximumEventBatch), "maximum_event_batch must be in 1...10000")
             try check((1...10_000).contains(maximumItemBatch), "maximum_item_batch must be in 1...10000")
@@ -129,6 +131,12 @@ extension Recommender {
         /// A user's folded-in vector unused for this long is dropped (rebuilt on their next feed).
         /// Default: 24 hours.
         public var userVectorExpiryMilliseconds: Int64 = 24 * Timestamp.hour
+        /// An item the indexed model does not know earns a collaborative vector from the latest this many
+        /// users who engaged with it positively. Default: 200.
+        public var freshEngagersPerItem = 200
+        /// At most this many such items hold a collaborative vector (the most recently refitted); each
+        /// feed scores all of them exactly, so this bounds its cost (O(n · k)). Default: 10,000.
+        public var freshVectorLimit = 10_000
 
         public init() {}
     }

@@ -60,10 +60,13 @@ struct EngineState {
 
     /// Folds one stored event into the user's state and the aggregates.
     /// - Parameter itemIndex: the catalogue index of `event.item` when the caller has looked it up.
-    mutating func apply(_ event: Event, itemIndex: Int32? = nil) {
+    /// - Returns: whether it was a positive engagement with a catalogued item.
+    @discardableResult
+    mutating func apply(_ event: Event, itemIndex: Int32? = nil) -> Bool {
         var user = users.removeValue(forKey: event.user) ?? UserState()
-        fold(event, into: &user, sign: 1, itemIndex: itemIndex)
+        let positive = fold(event, into: &user, sign: 1, itemIndex: itemIndex)
         users[event.user] = user
+        return positive
     }
 
     /// Replays served history (oldest first): what each user has seen, how many feeds they were served,
@@ -93,10 +96,11 @@ struct EngineState {
         rankings.markStale()
     }
 
-    private mutating func fold(_ event: Event, into user: inout UserState, sign: Float, itemIndex: Int32? = nil) {
+    @discardableResult
+    private mutating func fold(_ event: Event, into user: inout UserState, sign: Float, itemIndex: Int32? = nil) -> Bool {
         if event.type == .profileReset {
             user.forgetProfile()
-            return
+            return false
         }
         guard let itemID = event.item, let index = itemIndex ?? catalog.itemIndex[itemID] else {
             if event.type == .follow, let creator = event.creator {
@@ -104,7 +108,7 @@ struct EngineState {
                 user.followedCreators.insert(index)
                 user.learnAffinity(weight: configuration.signals.follow, tags: [], creator: index)
             }
-            return
+            return false
         }
         let i = Int(index)
         // The creator and duration the item had when the event happened (kept in the event), so a
@@ -137,6 +141,8 @@ struct EngineState {
                 rankings.markStale()
             }
             user.remember(.init(item: index, weight: weight, at: at), limit: configuration.feed.recentPositives)
+            return true
         }
+        return false
     }
 }

@@ -211,6 +211,10 @@ extension Recommender {
                     // A licensed package was trained elsewhere, on none of this deployment's users: it stays.
                     let licensed = learned.withLock { $0 }.flatMap { $0.licensedPackage != nil ? $0 : nil }
                     learned.withLock { $0 = licensed }
+                    // The licensed model's items that the user engaged with since are refitted without them.
+                    if let licensed, let retrieval = licensed.retrieval, retrieval.forget(userID) {
+                        Task.detached { self.refitFreshItems(retrieval, licensed) }
+                    }
                     try await store.deleteModels()
                     if let licensed, let bytes = licensed.licensedPackage { try await store.saveModel(bytes, version: licensed.version) }
                 }

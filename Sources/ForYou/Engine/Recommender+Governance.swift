@@ -292,6 +292,7 @@ extension Recommender {
         serving.buildRetrieval()  // before the swap, outside the locks
         try await writes.withLock {
             try await store.saveModel(bytes, version: serving.version)
+            inheritFreshEngagement(serving, from: learned.withLock { $0 })
             learned.withLock { $0 = serving }
         }
         try await recordAudit("model.installed", actor: actor, details: serving.auditDetails)

@@ -101,13 +101,16 @@ extension Recommender {
             noteOwnEvents(fresh)
             // In chunks, so a feed waits for at most one chunk rather than a whole batch (each event
             // is whole when the lock is released, and `writes` keeps other writers out meanwhile).
+            var positive: [Bool] = []
+            positive.reserveCapacity(fresh.count)
             for start in stride(from: 0, to: fresh.count, by: Self.foldChunk) {
                 state.withLock { state in
                     for position in start..<min(fresh.count, start + Self.foldChunk) {
-                        state.apply(fresh[position], itemIndex: freshIndices[position])
+                        positive.append(state.apply(fresh[position], itemIndex: freshIndices[position]))
                     }
                 }
             }
+            noteFreshEngagements(fresh, positive: positive)
             result.duplicates = valid.count - fresh.count
             return fresh
         }

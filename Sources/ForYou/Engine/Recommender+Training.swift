@@ -235,6 +235,7 @@ extension Recommender {
                     throw ForYouError(.conflict, "a user was erased while the model trained on their events; train again")
                 }
                 try await store.saveModel(package.encoded(), version: learnedModel.version)
+                inheritFreshEngagement(serving, from: learned.withLock { $0 })
                 learned.withLock { $0 = serving }
             }
             var details = serving.auditDetails

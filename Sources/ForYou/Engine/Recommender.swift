@@ -145,6 +145,10 @@ public final class Recommender: Sendable {
         public var userVectorFoldIns = 0
         public var userVectorsHeld = 0
         public var userVectorsExpired = 0
+        /// Items the model does not know that hold a collaborative vector now, and how many such vectors
+        /// were computed since the model started serving.
+        public var freshItemVectors = 0
+        public var freshItemRefits = 0
     }
 
     /// Counts since the engine opened.
@@ -154,6 +158,9 @@ public final class Recommender: Sendable {
             statistics.userVectorFoldIns = $0.foldIns
             statistics.userVectorsHeld = $0.entries.count
             statistics.userVectorsExpired = $0.expired
+        }
+        if let counts = learned.withLock({ $0 })?.retrieval?.freshCounts {
+            (statistics.freshItemVectors, statistics.freshItemRefits) = counts
         }
         return statistics
     }

@@ -11,7 +11,8 @@
 // (tested against scoring every item); items neither half proposes are left out, as they would rank
 // below both halves' candidates anyway. Cost: one fold-in (O(steps · k²)) and one search
 // (O(ef · M · log N) inner products) instead of N inner products. Items newer than the model are in
-// the index too, under metadata vectors (LearnedRetrieval+NewItems.swift).
+// the index too, under metadata vectors (LearnedRetrieval+NewItems.swift); those that users engaged
+// with since have collaborative vectors beside it, scored exactly (LearnedRetrieval+FreshVectors.swift).
 
 import Synchronization
 
@@ -25,6 +26,10 @@ final class LearnedRetrieval: Sendable {
     let newItems = Mutex(NewItemLabels())
     /// Whether a task is computing new items' vectors.
     let covering = Mutex(false)
+    /// Who engaged with the items the model does not know (LearnedRetrieval+FreshVectors.swift).
+    let fresh = Mutex(FreshEngagement())
+    /// Their collaborative vectors, scored exactly beside the index.
+    let freshVectors = Mutex(FreshVectors())
 
     /// Indexes the model's ALS item factors. - Complexity: O(N · efConstruction · M · log N) inner products.
     init(_ model: BlendModel, configuration: HNSWIndex.Configuration = HNSWIndex.Configuration()) throws {
@@ -62,11 +67,20 @@ final class LearnedRetrieval: Sendable {
         let factors = model.als.itemFactors
         let k = factors.columns
         var alsScale: Float = 0
-        // Items newer than the model have no factors: their score is the search's, against their metadata vector.
+        // Items newer than the model have no factors, and items with a collaborative vector (see
+        // LearnedRetrieval+FreshVectors.swift) are not placed by theirs: their score is the search's.
         var newItemScores: [Int32: Float] = [:]
-        if weight < 1, let neighbours = try? index.search(userVector, count: count, ef: max(64, 2 * count), filter: skip.excluded) {
+        if weight < 1, var neighbours = try? index.search(userVector, count: count, ef: max(64, 2 * count), filter: skip.excluded) {
+            // An item with a collaborative vector is scored by it, not by its metadata vector in the index.
+            let fresh = freshVectors.withLock { $0 }
+            if fresh.count > 0 {
+                let hits = fresh.search(userVector, count: count, skip: skip)
+                neighbours = (neighbours.filter { !fresh.members.contains($0.id) } + hits).sorted { $0.score > $1.score }
+            }
             candidates.formUnion(neighbours.map(\.id))
-            for neighbour in neighbours where Int(neighbour.id) >= factors.rows { newItemScores[neighbour.id] = neighbour.score }
+            for neighbour in neighbours where Int(neighbour.id) >= factors.rows || fresh.members.contains(neighbour.id) {
+                newItemScores[neighbour.id] = neighbour.score
+            }
             // `BlendModel` scales by the best score over every item, the skipped ones included.
             var best = neighbours.first?.score ?? 0
             userVector.withUnsafeBufferPointer { user in
@@ -82,7 +96,7 @@ final class LearnedRetrieval: Sendable {
         userVector.withUnsafeBufferPointer { user in
             factors.storage.withUnsafeBufferPointer { rows in
                 for item in candidates {
-                    let dot = Int(item) < factors.rows ? Kernels.dot(rows.baseAddress! + Int(item) * k, user.baseAddress!, k) : newItemScores[item] ?? 0
+                    let dot = newItemScores[item] ?? (Int(item) < factors.rows ? Kernels.dot(rows.baseAddress! + Int(item) * k, user.baseAddress!, k) : 0)
                     let als = alsScale * dot
                     top.insert(item, score: weight * (transitions[item] ?? 0) + als)
                 }

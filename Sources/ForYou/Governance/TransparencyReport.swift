@@ -75,6 +75,12 @@ extension Recommender {
             p(
                 "retrieval.user_vector_expiry_hours", f.userVectorExpiryMilliseconds / Timestamp.hour,
                 "Your taste vector for the index is dropped after this many hours without a feed, and folded in again from your recent items when needed."),
+            p(
+                "retrieval.fresh_engagers_per_item", f.freshEngagersPerItem,
+                "An item newer than the trained model is placed among the items liked by the latest this many users who engaged with it, until the next training."),
+            p(
+                "retrieval.fresh_vector_limit", f.freshVectorLimit,
+                "At most this many items newer than the trained model are placed by who engaged with them; the others by their creator or topics."),
         ]
         let serving = learned.withLock { $0 }
         if let serving {

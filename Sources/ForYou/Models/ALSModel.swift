@@ -85,6 +85,41 @@ public struct ALSModel: SequentialModel {
         return x
     }
 
+    /// An item's vector folded in from the vectors of the users who engaged with it: the item half-step
+    /// for one row, from zero, `foldInSteps` conjugate-gradient steps, solving
+    /// (XᵀX + λI + Σ_u (c−1) x_u x_uᵀ) y = Σ_u c x_u. What training computes for an item, given its users.
+    /// - Parameter userGramian: XᵀX + λI over all users (see ``userGramian(sample:population:)``).
+    /// - Complexity: O(steps · (k² + n · k)) for n engagers.
+    public func itemVector(engagers: [[Float]], userGramian: Matrix) -> [Float] {
+        let k = configuration.factors
+        precondition(engagers.allSatisfy { $0.count == k }, "engager vectors must have the model's factors")
+        var users = Matrix(rows: engagers.count, columns: k)
+        for (row, vector) in engagers.enumerated() { users.storage.replaceSubrange((row * k)..<(row * k + k), with: vector) }
+        var y = [Float](repeating: 0, count: k)
+        Self.conjugateGradient(
+            &y, observed: (0..<Int32(engagers.count)).map { $0 }, fixed: users, gramian: userGramian,
+            confidence: configuration.confidence, steps: configuration.foldInSteps)
+        return y
+    }
+
+    /// XᵀX + λI over `population` users, estimated from a sample of their vectors: the sample's
+    /// Σ x xᵀ scaled by population / sample size. The model keeps item-side weights only, so this is how
+    /// a deployment recovers the user side's gramian from its own users. - Complexity: O(n · k²).
+    public func userGramian(sample: [[Float]], population: Int) -> Matrix {
+        let k = configuration.factors
+        var g = Matrix(rows: k, columns: k)
+        let scale = sample.isEmpty ? 0 : Float(max(population, sample.count)) / Float(sample.count)
+        for x in sample {
+            precondition(x.count == k, "sample vectors must have the model's factors")
+            for a in 0..<k where x[a] != 0 {
+                let xa = scale * x[a]
+                for b in 0..<k { g.storage[a * k + b] += xa * x[b] }
+            }
+        }
+        for a in 0..<k { g.storage[a * k + a] += configuration.regularization }
+        return g
+    }
+
     // MARK: - Solver
 
     /// YᵀY + λI.

@@ -22,11 +22,14 @@ struct IndexedRetrievalTests {
         return configuration
     }
 
-    func trainedEngine(_ configuration: Recommender.Configuration = indexedConfiguration()) async throws -> (Recommender, DemoWorld, ManualClock) {
+    /// - Parameter quietItems: items catalogued before the training that no event names.
+    func trainedEngine(
+        _ configuration: Recommender.Configuration = indexedConfiguration(), quietItems: [ItemInput] = []
+    ) async throws -> (Recommender, DemoWorld, ManualClock) {
         let clock = ManualClock()
         let world = DemoWorld.generate(seed: 4, size: .small, now: clock.now())
         let engine = try await Recommender.open(store: MemoryStore(), configuration: configuration, clock: clock)
-        _ = try await engine.upsertItems(world.items)
+        _ = try await engine.upsertItems(world.items + quietItems)
         for start in stride(from: 0, to: world.events.count, by: 1000) {
             _ = try await engine.ingest(Array(world.events[start..<min(start + 1000, world.events.count)]))
         }
@@ -123,6 +126,122 @@ struct IndexedRetrievalTests {
         engine.coverNewItems(retrieval, serving, upTo: catalogue + 1)
         #expect(retrieval.label(of: ItemID(trusted: "fresh-2"), modelIndex: serving.index) == nil)
         #expect(retrieval.coveredCount == catalogue + 1)
+    }
+
+    /// Every user's ALS vector, folded in from their latest positive items the model knows.
+    func userVectors(_ engine: Recommender, _ serving: ServingModel, _ world: DemoWorld) -> [(id: String, vector: [Float])] {
+        world.users.compactMap { user in
+            let history = engine.state.withLock { $0.recentPositiveItems(of: UserID(trusted: user.id)) }.compactMap { serving.index[$0] }
+            return history.isEmpty ? nil : (user.id, serving.learned.model.als.userVector(history: history))
+        }
+    }
+
+    func dot(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+
+    func cosine(_ a: [Float], _ b: [Float]) -> Float { dot(a, b) / max(1e-9, (dot(a, a) * dot(b, b)).squareRoot()) }
+
+    /// Waits (at most 3 s) for the background refit to reach `count` collaborative vectors.
+    func waitForFreshVectors(_ engine: Recommender, count: Int) async throws {
+        for _ in 0..<300 where engine.statistics.freshItemVectors != count { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// An item the model does not know, of an unknown creator and topic (so no metadata vector), earns a
+    /// collaborative vector from the users who like it: after the eight users whose taste is closest to a
+    /// target user's like it, it is among the target's learned candidates, and it scores higher for the
+    /// target than for the user of the most opposite taste.
+    @Test func aNewItemEarnsACollaborativeVectorFromWhoLikesIt() async throws {
+        let (engine, world, _) = try await trainedEngine()
+        let serving = try #require(engine.learned.withLock { $0 })
+        let retrieval = try #require(serving.retrieval)
+        let vectors = userVectors(engine, serving, world)
+        let target = try #require(vectors.first)
+        let ranked = vectors.dropFirst().sorted { cosine($0.vector, target.vector) > cosine($1.vector, target.vector) }
+        let opposite = try #require(ranked.last)
+        let fresh = ItemID(trusted: "fresh-x")
+        _ = try await engine.upsertItems([ItemInput(id: "fresh-x", creator: "nobody-knows", tags: ["nothing-known"], durationMilliseconds: 20_000)])
+        #expect(try !engine.learnedCandidates(for: target.id, count: 50).contains { $0.item == fresh })
+        let likes = ranked.prefix(8).enumerated().map { EventInput(id: "fx-\($0.offset)", user: $0.element.id, item: "fresh-x", type: "like") }
+        #expect(try await engine.ingest(likes).accepted == 8)
+        try await waitForFreshVectors(engine, count: 1)
+        #expect(engine.statistics.freshItemVectors == 1 && engine.statistics.freshItemRefits >= 1)
+
+        let candidates = try engine.learnedCandidates(for: target.id, count: 50)
+        #expect(candidates.contains { $0.item == fresh })
+        let snapshot = retrieval.freshVectors.withLock { $0 }
+        #expect(snapshot.labels == [try #require(retrieval.label(of: fresh, modelIndex: serving.index))])
+        #expect(dot(target.vector, snapshot.vectors) > dot(opposite.vector, snapshot.vectors))
+        // An item the model places earns none: its own factors place it.
+        let known = try #require(serving.learned.items.first { serving.placesByFactors($0) })
+        _ = try await engine.ingest([EventInput(id: "known-like", user: target.id, item: known.rawValue, type: "like")])
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(engine.statistics.freshItemVectors == 1)
+    }
+
+    /// An item catalogued before the training but never engaged with is in the model with factors solved
+    /// from nothing; its first likes give it a collaborative vector under its model index, which then
+    /// scores it instead of those factors.
+    @Test func anItemNoTrainingHistoryHeldEarnsAVectorToo() async throws {
+        let quiet = ItemInput(id: "quiet-1", creator: "nobody-knows", tags: ["nothing-known"], durationMilliseconds: 20_000)
+        let (engine, world, _) = try await trainedEngine(quietItems: [quiet])
+        let serving = try #require(engine.learned.withLock { $0 })
+        let retrieval = try #require(serving.retrieval)
+        let row = try #require(serving.index[ItemID(trusted: "quiet-1")])
+        #expect(!serving.placesByFactors(ItemID(trusted: "quiet-1")))
+        #expect(serving.placesByFactors(try #require(serving.learned.items.first { serving.placesByFactors($0) })))
+        let vectors = userVectors(engine, serving, world)
+        let target = try #require(vectors.first)
+        let ranked = vectors.dropFirst().sorted { cosine($0.vector, target.vector) > cosine($1.vector, target.vector) }
+        _ = try await engine.ingest(ranked.prefix(8).enumerated().map { EventInput(id: "q-\($0.offset)", user: $0.element.id, item: "quiet-1", type: "like") })
+        try await waitForFreshVectors(engine, count: 1)
+        #expect(retrieval.freshVectors.withLock { $0.labels } == [row])
+        let found = try #require(try engine.learnedCandidates(for: target.id, count: 50).first { $0.item == ItemID(trusted: "quiet-1") })
+        #expect(found.score > 0)
+    }
+
+    /// Erasing the users who liked a new item takes its collaborative vector away with them.
+    @Test func forgettingEveryEngagerTakesTheVectorAway() async throws {
+        let (engine, world, _) = try await trainedEngine()
+        let serving = try #require(engine.learned.withLock { $0 })
+        let retrieval = try #require(serving.retrieval)
+        let engagers = userVectors(engine, serving, world).prefix(3).map(\.id)
+        _ = try await engine.upsertItems([ItemInput(id: "fresh-y", creator: "nobody-knows", tags: ["nothing-known"], durationMilliseconds: 20_000)])
+        _ = try await engine.ingest(engagers.map { EventInput(id: "fy-\($0)", user: $0, item: "fresh-y", type: "like") })
+        try await waitForFreshVectors(engine, count: 1)
+        #expect(engine.statistics.freshItemVectors == 1)
+        for user in engagers where retrieval.forget(UserID(trusted: user)) { engine.refitFreshItems(retrieval, serving) }
+        try await waitForFreshVectors(engine, count: 0)
+        #expect(engine.statistics.freshItemVectors == 0)
+        #expect(retrieval.fresh.withLock { $0.engagers.isEmpty && $0.pending.isEmpty })
+    }
+
+    /// The bookkeeping: the latest engagers per item, each once; the most recently refitted vectors
+    /// within the limit; a new model inherits the engagers of the items it does not know either.
+    @Test func freshEngagementKeepsTheLatestEngagersAndVectors() async throws {
+        let (engine, _, _) = try await trainedEngine()
+        let serving = try #require(engine.learned.withLock { $0 })
+        let retrieval = try LearnedRetrieval(serving.learned.model)
+        let (a, b) = (ItemID(trusted: "new-a"), ItemID(trusted: "new-b"))
+        let (u1, u2, u3) = (UserID(trusted: "u1"), UserID(trusted: "u2"), UserID(trusted: "u3"))
+        #expect(retrieval.noteEngagements([(a, u1), (a, u2), (a, u1), (a, u3), (b, u2)], engagersPerItem: 2))
+        // A task is now claimed: the next note does not start another.
+        #expect(!retrieval.noteEngagements([(b, u3)], engagersPerItem: 2))
+        let batch = try #require(retrieval.takePending())
+        let byItem = Dictionary(uniqueKeysWithValues: batch.map { ($0.item, $0.users) })
+        #expect(byItem[a] == [u1, u3] && byItem[b] == [u2, u3])
+        #expect(retrieval.takePending() == nil)  // and the task ends
+
+        let k = serving.learned.model.als.configuration.factors
+        retrieval.publishFresh([(a, [Float](repeating: 1, count: k))], modelIndex: serving.index, limit: 1)
+        retrieval.publishFresh([(b, [Float](repeating: 2, count: k))], modelIndex: serving.index, limit: 1)
+        let snapshot = retrieval.freshVectors.withLock { $0 }
+        #expect(snapshot.count == 1 && snapshot.vectors.first == 2)
+        #expect(snapshot.labels == [try #require(retrieval.label(of: b, modelIndex: serving.index))])
+        #expect(snapshot.search([Float](repeating: 1, count: k), count: 5, skip: IDSet()).map(\.id) == snapshot.labels)
+        #expect(snapshot.search([Float](repeating: 1, count: k), count: 5, skip: IDSet(snapshot.labels)).isEmpty)
+
+        let successor = try LearnedRetrieval(serving.learned.model)
+        #expect(successor.inherit(from: retrieval, keeping: { $0 != a }))
+        #expect(successor.fresh.withLock { Array($0.engagers.keys) } == [b])
     }
 
     /// The public comparison: the index's and exact scoring's best unseen items mostly agree, neither

@@ -91,6 +91,88 @@ struct ALSModelTests {
     }
 }
 
+/// Folding an item in from its engagers' vectors: what gives an item the model does not know a
+/// collaborative vector between trainings.
+struct ALSItemFoldInTests {
+    /// With every user in the sample, the estimated gramian is exactly Σ x xᵀ + λI.
+    @Test func theUserGramianOfAFullSampleIsExact() {
+        var configuration = ALSModel.Configuration()
+        configuration.factors = 4
+        configuration.regularization = 0.25
+        let model = ALSModel(configuration: configuration)
+        let users = Matrix(rows: 7, columns: 4, randomScale: 1, seed: 3)
+        let sample = (0..<7).map { row in (0..<4).map { users[row, $0] } }
+        let estimated = model.userGramian(sample: sample, population: 7)
+        let exact = ALSModel.gramian(users, regularization: 0.25)
+        for r in 0..<4 { for c in 0..<4 { #expect(abs(estimated[r, c] - exact[r, c]) < 1e-5) } }
+        // Half the users, scaled to all of them: each term counts twice.
+        let half = model.userGramian(sample: Array(sample.prefix(3)), population: 6)
+        let twice = ALSModel.gramian(Matrix(rows: 3, columns: 4, repeating: 0), regularization: 0.25)
+        #expect(abs(half[0, 0] - (2 * sample.prefix(3).reduce(0) { $0 + $1[0] * $1[0] } + twice[0, 0])) < 1e-4)
+    }
+
+    /// Eight clusters of users and items; one item per cluster is held out of training. Folded in from
+    /// the vectors of five of its cluster's users (with the gramian estimated from a sample of a quarter of
+    /// all users), it must score higher for half of its cluster, who never saw it, than for
+    /// users of other clusters (AUC), and rank among the top of their unseen items.
+    @Test func aHeldOutItemFoldedInFromItsEngagersFindsItsCluster() async {
+        let clusters = 8, itemsPerCluster = 25, usersPerCluster = 60
+        let itemCount = clusters * itemsPerCluster
+        var random = SplitMix64(seed: 21)
+        var histories: [[Int32]] = []
+        var clusterOf: [Int] = []
+        for cluster in 0..<clusters {
+            for _ in 0..<usersPerCluster {
+                var items = Set<Int32>()
+                while items.count < 8 { items.insert(Int32(cluster * itemsPerCluster + Int(random.next() % UInt64(itemsPerCluster)))) }
+                items.insert(Int32(random.next() % UInt64(itemCount)))  // one item of any cluster
+                histories.append(items.sorted())
+                clusterOf.append(cluster)
+            }
+        }
+        // Item 0 of each cluster is held out: no history holds it during training.
+        let heldOut = (0..<clusters).map { Int32($0 * itemsPerCluster) }
+        let training = histories.map { $0.filter { !heldOut.contains($0) } }
+        var configuration = ALSModel.Configuration()
+        configuration.factors = 16
+        configuration.iterations = 10
+        var model = ALSModel(configuration: configuration)
+        await model.fit(sequences: training, itemCount: itemCount)
+        let vectors = training.map { model.userVector(history: $0) }
+        let sample = stride(from: 0, to: vectors.count, by: 4).map { vectors[$0] }
+        let gramian = model.userGramian(sample: sample, population: vectors.count)
+
+        var aucSum = 0.0
+        var rankSum = 0.0
+        for (cluster, item) in heldOut.enumerated() {
+            let members = clusterOf.indices.filter { clusterOf[$0] == cluster }
+            let engagers = members.prefix(5)  // a new item's first audience
+            let newcomers = members.suffix(usersPerCluster / 2)
+            let y = model.itemVector(engagers: engagers.map { vectors[$0] }, userGramian: gramian)
+            func score(_ user: Int) -> Float { zip(vectors[user], y).reduce(0) { $0 + $1.0 * $1.1 } }
+            let inside = newcomers.map(score)
+            let outside = clusterOf.indices.filter { clusterOf[$0] != cluster }.map(score)
+            let wins = inside.reduce(0) { total, a in total + outside.reduce(0) { $0 + (a > $1 ? 1 : 0) } }
+            aucSum += Double(wins) / Double(inside.count * outside.count)
+            // Among each newcomer's unseen items, where the folded-in item ranks (0 = first).
+            for user in newcomers {
+                var scores = [Float](repeating: 0, count: itemCount)
+                model.score(history: training[user], into: &scores)
+                let mine = score(user)
+                let seen = Set(training[user])
+                let above = (0..<itemCount).filter { !seen.contains(Int32($0)) && !heldOut.contains(Int32($0)) && scores[$0] > mine }.count
+                rankSum += Double(above) / Double(itemCount - seen.count)
+            }
+        }
+        let auc = aucSum / Double(clusters)
+        let rank = rankSum / Double(clusters * usersPerCluster / 2)
+        print("item fold-in: AUC in-cluster vs others \(auc), mean rank among unseen items \(rank)")
+        // Measured when written: AUC 0.9995; mean rank 0.092 (about where its cluster's unseen items rank).
+        #expect(auc >= 0.95)
+        #expect(rank <= 0.15)
+    }
+}
+
 struct ModelQualityFloorTests {
     /// Quality floor on generated data: on the small demo world's positive engagements, ALS must rank
     /// held-out items well above popularity. (Measured when written: ALS NDCG@10 0.143, MostPopular

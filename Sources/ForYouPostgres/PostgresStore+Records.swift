@@ -92,15 +92,17 @@ extension PostgresStore {
         let times = events.map(\.at.milliseconds)
         let watches = events.map { $0.watchMilliseconds ?? -1 }
         let durations = events.map { $0.itemDurationMilliseconds ?? -1 }
+        let regions = events.map { $0.region?.rawValue ?? "" }
         let inserted = try await transaction(locking: .events) { connection in
             let inserted = try await collect(
                 try await connection.query(
                     """
-                    INSERT INTO events (id, user_id, item, creator, type, at, watch_ms, item_duration_ms)
-                    SELECT id, user_id, NULLIF(item, ''), NULLIF(creator, ''), type, at, NULLIF(watch_ms, -1), NULLIF(item_duration_ms, -1)
+                    INSERT INTO events (id, user_id, item, creator, type, at, watch_ms, item_duration_ms, region)
+                    SELECT id, user_id, NULLIF(item, ''), NULLIF(creator, ''), type, at, NULLIF(watch_ms, -1), NULLIF(item_duration_ms, -1),
+                        NULLIF(region, '')
                     FROM unnest(\(ids)::text[], \(users)::text[], \(items)::text[], \(creators)::text[], \(types)::text[], \(times)::int8[],
-                        \(watches)::int8[], \(durations)::int8[])
-                        WITH ORDINALITY AS batch(id, user_id, item, creator, type, at, watch_ms, item_duration_ms, n)
+                        \(watches)::int8[], \(durations)::int8[], \(regions)::text[])
+                        WITH ORDINALITY AS batch(id, user_id, item, creator, type, at, watch_ms, item_duration_ms, region, n)
                     ORDER BY n
                     ON CONFLICT (id) DO NOTHING
                     RETURNING id
@@ -119,10 +121,10 @@ extension PostgresStore {
             let rows = try await collect(
                 try await client.query(
                     """
-                    SELECT position, id, user_id, item, creator, type, at, watch_ms, item_duration_ms FROM events
+                    SELECT position, id, user_id, item, creator, type, at, watch_ms, item_duration_ms, region FROM events
                     WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))
                     """, logger: logger
-                ).decode((Int64, String, String, String?, String?, String, Int64, Int64?, Int64?).self))
+                ).decode((Int64, String, String, String?, String?, String, Int64, Int64?, Int64?, String?).self))
             return EventLogPage(events: rows.map(Self.event(from:)), lastPosition: rows.last?.0 ?? position)
         }
     }
@@ -132,10 +134,10 @@ extension PostgresStore {
             try await collect(
                 try await client.query(
                     """
-                    SELECT position, id, user_id, item, creator, type, at, watch_ms, item_duration_ms FROM events
+                    SELECT position, id, user_id, item, creator, type, at, watch_ms, item_duration_ms, region FROM events
                     WHERE user_id = \(user.rawValue) ORDER BY position
                     """, logger: logger
-                ).decode((Int64, String, String, String?, String?, String, Int64, Int64?, Int64?).self)
+                ).decode((Int64, String, String, String?, String?, String, Int64, Int64?, Int64?, String?).self)
             ).map(Self.event(from:))
         }
     }
@@ -158,11 +160,12 @@ extension PostgresStore {
         }
     }
 
-    private static func event(from row: (Int64, String, String, String?, String?, String, Int64, Int64?, Int64?)) -> Event {
+    private static func event(from row: (Int64, String, String, String?, String?, String, Int64, Int64?, Int64?, String?)) -> Event {
         Event(
             id: EventID(trusted: row.1), user: UserID(trusted: row.2), item: row.3.map(ItemID.init(trusted:)),
             creator: row.4.map(CreatorID.init(trusted:)), type: EventType(rawValue: row.5) ?? .impression,
-            at: Timestamp(milliseconds: row.6), watchMilliseconds: row.7, itemDurationMilliseconds: row.8)
+            at: Timestamp(milliseconds: row.6), watchMilliseconds: row.7, itemDurationMilliseconds: row.8,
+            region: row.9.map(RegionID.init(trusted:)))
     }
 }
 

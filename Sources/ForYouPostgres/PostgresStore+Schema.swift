@@ -97,6 +97,13 @@ extension PostgresStore {
                 "INSERT INTO generations (kind, value) VALUES ('models', 0), ('keys', 0), ('controls', 0), ('erasure', 0)",
             ]
         ),
+        (
+            "v4: event regions",
+            [
+                // Where within the jurisdiction an event happened (optional), for items' statistics per region.
+                "ALTER TABLE events ADD COLUMN region TEXT"
+            ]
+        ),
     ]
 
     /// Runs the migrations the database lacks, in one transaction: a failed migration leaves the schema

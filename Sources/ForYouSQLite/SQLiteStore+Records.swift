@@ -45,7 +45,7 @@ extension SQLiteStore {
         let eventIDs = self.eventIDs
         return try await write(main) { db in
             let insert = try db.cachedStatement(
-                sql: "INSERT INTO events (id, user, item, creator, type, at, watch_ms, item_duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                sql: "INSERT INTO events (id, user, item, creator, type, at, watch_ms, item_duration_ms, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
             let storedID = try db.cachedStatement(sql: "SELECT id FROM events WHERE position = ?")
             return try events.map { event in
                 let id = event.id.rawValue
@@ -95,6 +95,7 @@ extension SQLiteStore {
         bind(6, event.at.milliseconds)
         bind(7, event.watchMilliseconds)
         bind(8, event.itemDurationMilliseconds)
+        bind(9, event.region?.rawValue)
         if code == SQLITE_OK { code = sqlite3_step(raw) }
         guard code == SQLITE_DONE else {
             let message = db.sqliteConnection.map { String(cString: sqlite3_errmsg($0)) }
@@ -109,7 +110,7 @@ extension SQLiteStore {
     public func page(after position: Int64, limit: Int) async throws -> EventLogPage {
         try await read(main) { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms, item_duration_ms FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms, item_duration_ms, region FROM events WHERE position > ? ORDER BY position LIMIT ?",
                 arguments: [position, limit])
             return EventLogPage(events: rows.map(Self.event(from:)), lastPosition: rows.last?[0] ?? position)
         }
@@ -118,7 +119,7 @@ extension SQLiteStore {
     public func events(of user: UserID) async throws -> [Event] {
         try await read(main) { db in
             try Row.fetchAll(
-                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms, item_duration_ms FROM events WHERE user = ? ORDER BY position",
+                db, sql: "SELECT position, id, user, item, creator, type, at, watch_ms, item_duration_ms, region FROM events WHERE user = ? ORDER BY position",
                 arguments: [user.rawValue]
             ).map(Self.event(from:))
         }
@@ -142,10 +143,12 @@ extension SQLiteStore {
         let item: String? = row[3]
         let creator: String? = row[4]
         let type: String = row[5]
+        let region: String? = row[9]
         return Event(
             id: EventID(trusted: row[1]), user: UserID(trusted: row[2]), item: item.map(ItemID.init(trusted:)),
             creator: creator.map(CreatorID.init(trusted:)), type: EventType(rawValue: type) ?? .impression,
-            at: Timestamp(milliseconds: row[6]), watchMilliseconds: row[7], itemDurationMilliseconds: row[8])
+            at: Timestamp(milliseconds: row[6]), watchMilliseconds: row[7], itemDurationMilliseconds: row[8],
+            region: region.map(RegionID.init(trusted:)))
     }
 }
 

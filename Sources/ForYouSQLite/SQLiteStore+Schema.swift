@@ -101,6 +101,10 @@ extension SQLiteStore {
                     ALTER TABLE events_v5 RENAME TO events;
                     """)
         }
+        migrator.registerMigration("v6: event regions") { db in
+            // Where within the jurisdiction an event happened (optional), for items' statistics per region.
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN region TEXT")
+        }
         return migrator
     }
 

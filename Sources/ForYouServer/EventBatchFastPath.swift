@@ -110,14 +110,14 @@ enum EventBatchFastPath {
         mutating func event() -> EventInput? {
             guard consume(0x7B) else { return nil }
             var input = EventInput()
-            var seen: UInt8 = 0
+            var seen: UInt16 = 0
             if peek() == 0x7D {
                 position += 1
                 return input
             }
             while true {
                 guard let key = string(), consume(0x3A) else { return nil }
-                let bit: UInt8
+                let bit: UInt16
                 switch key {
                 case "id": bit = 1
                 case "user": bit = 2
@@ -127,6 +127,7 @@ enum EventBatchFastPath {
                 case "at": bit = 32
                 case "watch_ms": bit = 64
                 case "jurisdiction": bit = 128
+                case "region": bit = 256
                 default: return nil
                 }
                 guard seen & bit == 0 else { return nil }
@@ -143,7 +144,8 @@ enum EventBatchFastPath {
                     case 8: input.creator = value
                     case 16: input.type = value
                     case 32: input.at = value
-                    default: input.jurisdiction = value
+                    case 128: input.jurisdiction = value
+                    default: input.region = value
                     }
                 }
                 if consume(0x2C) { continue }

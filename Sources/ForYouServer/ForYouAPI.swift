@@ -94,6 +94,17 @@ public enum ForYouAPI {
             let body = try await decode(ItemBatchRequest.self, from: request, limit: engine.configuration.maximumItemBatch, caller: caller)
             return ItemBatchResponse(upserted: try await engine.upsertItems(body.items.map(\.input)))
         }
+        router.get("/v1/items/{item}/statistics") { request, context in
+            _ = try access.check(request, .serve)
+            let raw = try context.parameters.require("item")
+            guard let item = raw.removingPercentEncoding else {
+                throw ForYouError(.invalidID, "`item` in the path is not valid percent-encoded UTF-8")
+            }
+            let retention = engine.configuration.itemStatisticsRetentionHours
+            let hours = try integer(
+                request.uri.queryParameters["hours"].map(String.init), name: "hours", default: min(24, retention), rule: "an integer in 1...\(retention)")
+            return ItemStatisticsResponse(try engine.itemStatistics(of: item, hours: hours))
+        }
         router.post("/v1/events") { request, _ in
             let caller = try access.check(request, .ingest)
             let limit = engine.configuration.maximumEventBatch
@@ -220,7 +231,7 @@ public enum ForYouAPI {
     static let routes: [(path: RouterPath, methods: [HTTPRequest.Method])] = [
         ("/healthz", [.get]), ("/metrics", [.get]), ("/v1/transparency", [.get]), ("/", [.get]), ("/console", [.get]), ("/web/{file}", [.get]),
         ("/openapi.json", [.get]),
-        ("/v1/users/{user}/profile", [.get]), ("/v1/items", [.put]), ("/v1/events", [.post]),
+        ("/v1/users/{user}/profile", [.get]), ("/v1/items", [.put]), ("/v1/items/{item}/statistics", [.get]), ("/v1/events", [.post]),
         ("/v1/users/{user}/feed", [.get]), ("/v1/users/{user}/controls", [.get, .put]), ("/v1/users/{user}/reset", [.post]),
         ("/v1/users/{user}/export", [.get]), ("/v1/users/{user}", [.delete]), ("/v1/models/train", [.post]),
         ("/v1/models/package", [.put]), ("/v1/models/current", [.get]), ("/v1/models", [.get]), ("/v1/keys", [.get, .post]), ("/v1/keys/{id}", [.delete]), ("/v1/audit", [.get]),

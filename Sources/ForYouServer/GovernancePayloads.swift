@@ -153,7 +153,8 @@ struct ExportResponse: Codable, Sendable {
         var creator: String?
         var at: String
         var watchMs: Int64?
-        enum CodingKeys: String, CodingKey { case id, type, item, creator, at, watchMs = "watch_ms" }
+        var region: String?
+        enum CodingKeys: String, CodingKey { case id, type, item, creator, at, region, watchMs = "watch_ms" }
     }
     struct Served: Codable, Sendable {
         var item: String
@@ -183,7 +184,7 @@ struct ExportResponse: Codable, Sendable {
         events = export.events.map {
             ExportedEvent(
                 id: $0.id.rawValue, type: $0.type.rawValue, item: $0.item?.rawValue, creator: $0.creator?.rawValue, at: $0.at.rfc3339,
-                watchMs: $0.watchMilliseconds)
+                watchMs: $0.watchMilliseconds, region: $0.region?.rawValue)
         }
         served = export.served.map { Served(item: $0.item.rawValue, at: $0.at.rfc3339) }
         controls = ControlsBody(export.controls)

@@ -93,6 +93,8 @@ public final class HTTPMetrics: Sendable {
         out += "foryou_fresh_item_vectors \(statistics.freshItemVectors)\n"
         out += "# HELP foryou_fresh_item_refits_total Collaborative vectors computed for items the serving model does not know.\n# TYPE foryou_fresh_item_refits_total counter\n"
         out += "foryou_fresh_item_refits_total \(statistics.freshItemRefits)\n"
+        out += "# HELP foryou_item_statistics_entries Items' hourly statistics held (one per item and hour within the retention).\n# TYPE foryou_item_statistics_entries gauge\n"
+        out += "foryou_item_statistics_entries \(statistics.itemStatisticsEntries)\n"
         out += "# HELP foryou_user_vectors User vectors held now.\n# TYPE foryou_user_vectors gauge\nforyou_user_vectors \(statistics.userVectorsHeld)\n"
         return out
     }

@@ -66,7 +66,7 @@ struct EventBatchRequest: Decodable {
 
 struct LenientEvent: Decodable {
     var input: EventInput
-    static let fields: Set<String> = ["id", "user", "item", "creator", "type", "at", "watch_ms", "jurisdiction"]
+    static let fields: Set<String> = ["id", "user", "item", "creator", "type", "at", "watch_ms", "jurisdiction", "region"]
 
     init(from decoder: any Decoder) throws {
         guard var object = LenientObject(decoder, known: Self.fields) else {
@@ -79,7 +79,7 @@ struct LenientEvent: Decodable {
             creator: object.field("creator", text), type: object.field("type", text),
             at: object.field("at", "must be an RFC 3339 string"),
             watchMilliseconds: object.field("watch_ms", "must be an integer number of milliseconds"),
-            jurisdiction: object.field("jurisdiction", text))
+            jurisdiction: object.field("jurisdiction", text), region: object.field("region", text))
         input.malformedField = object.malformed
         input.unknownField = object.unknown
     }
@@ -224,4 +224,48 @@ extension ItemBatchResponse: ResponseEncodable {}
 extension FeedResponse: ResponseEncodable {}
 extension ErasureResponse: ResponseEncodable {}
 extension HealthResponse: ResponseEncodable {}
+extension ItemStatisticsResponse: ResponseEncodable {}
+
+/// `GET /v1/items/{item}/statistics` answer.
+struct ItemStatisticsResponse: Codable, Sendable {
+    struct Counts: Codable, Sendable {
+        var views: Int
+        var likes: Int
+        var shares: Int
+        var meanCompletion: Double?
+        enum CodingKeys: String, CodingKey { case views, likes, shares, meanCompletion = "mean_completion" }
+        init(_ counts: ItemStatisticsReport.Counts) {
+            views = counts.views
+            likes = counts.likes
+            shares = counts.shares
+            meanCompletion = counts.meanCompletion
+        }
+    }
+    struct Bucket: Codable, Sendable {
+        var hour: String
+        var region: String?
+        var views: Int
+        var likes: Int
+        var shares: Int
+        var meanCompletion: Double?
+        enum CodingKeys: String, CodingKey { case hour, region, views, likes, shares, meanCompletion = "mean_completion" }
+    }
+    var item: String
+    var hours: Int
+    var total: Counts
+    var window: Counts
+    var buckets: [Bucket]
+
+    init(_ report: ItemStatisticsReport) {
+        item = report.item.rawValue
+        hours = report.hours
+        total = Counts(report.total)
+        window = Counts(report.window)
+        buckets = report.buckets.map {
+            Bucket(
+                hour: $0.hour.rfc3339, region: $0.region?.rawValue, views: $0.counts.views, likes: $0.counts.likes, shares: $0.counts.shares,
+                meanCompletion: $0.counts.meanCompletion)
+        }
+    }
+}
 extension ModelResponse: ResponseEncodable {}

@@ -45,12 +45,13 @@ public enum StoreContract {
             publishedAt: t0)
     }
 
-    /// An event with defaults for tests.
+    /// An event with defaults for tests; likes carry a region, other events none, so a replay checks both.
     public static func event(_ id: String, user: String = "u1", item: String? = "i1", type: EventType = .view, at: Int64 = 0) -> Event {
         Event(
             id: EventID(trusted: id), user: UserID(trusted: user), item: item.map(ItemID.init(trusted:)),
             creator: CreatorID(trusted: item == nil ? "c9" : "c1"), type: type, at: t0.advanced(byMilliseconds: at),
-            watchMilliseconds: type == .view ? 12_000 : nil, itemDurationMilliseconds: item == nil ? nil : 30_000)
+            watchMilliseconds: type == .view ? 12_000 : nil, itemDurationMilliseconds: item == nil ? nil : 30_000,
+            region: type == .like ? RegionID(trusted: "FR-IDF") : nil)
     }
 
     static func itemsUpsertReplacesByID(_ store: any ForYouStore) async throws {

@@ -278,9 +278,9 @@ struct BenchWorldCommand: AsyncParsableCommand {
             local user = math.random(0, \(users - 1))
             local item = math.floor(\(items) * math.random() ^ 3)
             if math.random() < 0.1 then
-              parts[i] = string.format('{"id":"%s-%d-%d","user":"u%d","item":"i%d","type":"like"}', run, counter, i, user, item)
+              parts[i] = string.format('{"id":"%s-%d-%d","user":"u%d","item":"i%d","type":"like","region":"r%d"}', run, counter, i, user, item, user % \(GeneratedWorld.regions))
             else
-              parts[i] = string.format('{"id":"%s-%d-%d","user":"u%d","item":"i%d","type":"view","watch_ms":%d}', run, counter, i, user, item, math.random(1000, 60000))
+              parts[i] = string.format('{"id":"%s-%d-%d","user":"u%d","item":"i%d","type":"view","watch_ms":%d,"region":"r%d"}', run, counter, i, user, item, math.random(1000, 60000), user % \(GeneratedWorld.regions))
             end
           end
           return wrk.format("POST", "/v1/events", {["Content-Type"] = "application/json"}, '{"events":[' .. table.concat(parts, ",") .. ']}')

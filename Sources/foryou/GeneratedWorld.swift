@@ -6,12 +6,15 @@
 // favourite tags and a geometric number of events (mean `eventsPerUser`) over the last 7 days: 70% on
 // items of a favourite tag, 30% anywhere, both skewed toward the popular; views of favoured items are
 // watched 60–120%, others 5–50%; 15% of favoured views come with a like, 20% of the others with a skip.
+// Each user lives in one of 20 regions, which every event of theirs names.
 
 import ForYou
 import Foundation
 
 struct GeneratedWorld: Sendable {
     static let tagCount = 200
+    /// Each user lives in one of this many regions, which their events name.
+    static let regions = 20
     let itemCount: Int
     let userCount: Int
     let eventsPerUser: Int
@@ -123,12 +126,14 @@ struct GeneratedWorld: Sendable {
                 let id = "g\(user)-\(n)"
                 let duration = Double(world.durations[item])
                 let fraction = favoured ? 0.6 + 0.6 * random.nextUnit() : 0.05 + 0.45 * random.nextUnit()
+                let region = "r\(user % GeneratedWorld.regions)"
                 pending.append(
-                    EventInput(id: id, user: "u\(user)", item: "i\(item)", type: "view", at: at, watchMilliseconds: Int64(duration * fraction)))
+                    EventInput(
+                        id: id, user: "u\(user)", item: "i\(item)", type: "view", at: at, watchMilliseconds: Int64(duration * fraction), region: region))
                 if favoured && random.nextUnit() < 0.15 {
-                    pending.append(EventInput(id: id + "-like", user: "u\(user)", item: "i\(item)", type: "like", at: at))
+                    pending.append(EventInput(id: id + "-like", user: "u\(user)", item: "i\(item)", type: "like", at: at, region: region))
                 } else if !favoured && random.nextUnit() < 0.2 {
-                    pending.append(EventInput(id: id + "-skip", user: "u\(user)", item: "i\(item)", type: "skip", at: at))
+                    pending.append(EventInput(id: id + "-skip", user: "u\(user)", item: "i\(item)", type: "skip", at: at, region: region))
                 }
             }
         }

@@ -20,7 +20,7 @@ struct EventBatchFastPathTests {
     static func fields(_ input: EventInput) -> [String] {
         [
             input.id, input.user, input.item, input.creator, input.type, input.at, input.watchMilliseconds.map { "\($0)" },
-            input.jurisdiction, input.malformedField.map { "\($0.field): \($0.rule)" }, input.unknownField,
+            input.jurisdiction, input.region, input.malformedField.map { "\($0.field): \($0.rule)" }, input.unknownField,
         ].map { $0 ?? "nil" }
     }
 
@@ -29,6 +29,7 @@ struct EventBatchFastPathTests {
         #"{"events":[{}]}"#,
         #" { "events" : [ { "id" : "e1" , "user" : "u1", "item": "v1", "type": "view", "watch_ms": 12000 } ] } "#,
         #"{"events":[{"id":"e1","user":"ü-ser","item":"v1","type":"like","at":"2026-11-26T10:00:00Z","creator":"c","jurisdiction":"eu"},{"id":"e2","user":"u","type":"follow","creator":"c2"}]}"#,
+        #"{"events":[{"id":"e1","user":"u","item":"v","type":"like","region":"FR-IDF","jurisdiction":"eu"}]}"#,
         #"{"events":[{"id":"e1","user":"u","item":"v","type":"view","watch_ms":-5}]}"#,
         #"{"events":[{"id":"e1","user":"u","item":"v","type":"view","watch_ms":0}]}"#,
     ])
@@ -43,6 +44,7 @@ struct EventBatchFastPathTests {
         #"{"events":[{"id":null}]}"#,  // a null
         #"{"events":[{"id":"e1","colour":"red"}]}"#,  // an unknown field
         #"{"events":[{"id":"e1","id":"e2"}]}"#,  // a repeated field
+        #"{"events":[{"region":"a","region":"b"}]}"#,
         #"{"events":[{"id":1}]}"#,  // another type
         #"{"events":[{"watch_ms":"12"}]}"#,
         #"{"events":[{"watch_ms":1.5}]}"#,

@@ -42,4 +42,30 @@ struct ItemsRouteTests {
         }
         #expect(try await fixture.store.allItems().count == 20)
     }
+
+    /// An event's region travels through the fast path into the item's statistics, which the route
+    /// answers at once; an unknown item is 404 and a bad `hours` 400, naming the parameter.
+    @Test func itemStatisticsCountEventsPerRegionAndHour() async throws {
+        let fixture = try await APIFixture()
+        try await fixture.app.test(.router) { client in
+            let events = try await client.send(
+                .post, "/v1/events",
+                json: #"{"events":[{"id":"e1","user":"u","item":"v1","type":"view","watch_ms":5000,"region":"FR-IDF"},{"id":"e2","user":"u","item":"v1","type":"like"}]}"#)
+            #expect(try events.decoded(EventBatchResponse.self).accepted == 2)
+            let response = try await client.send(.get, "/v1/items/v1/statistics?hours=2")
+            #expect(response.status == .ok)
+            let report = try response.decoded(ItemStatisticsResponse.self)
+            #expect(report.item == "v1" && report.hours == 2)
+            #expect((report.total.views, report.total.likes, report.total.meanCompletion) == (1, 1, 0.5))
+            #expect(report.buckets.map(\.region) == [nil, "FR-IDF"])
+            #expect(report.buckets.allSatisfy { $0.hour == "2026-11-26T08:00:00.000Z" })
+            // A bucket without a region, or without views, leaves the key out rather than sending null.
+            #expect(!response.text.contains("null"))
+            let unknown = try await client.send(.get, "/v1/items/nope/statistics")
+            #expect(unknown.status == .notFound)
+            let badHours = try await client.send(.get, "/v1/items/v1/statistics?hours=two")
+            #expect(badHours.status == .badRequest)
+            #expect(try badHours.error().message.contains("`hours`"))
+        }
+    }
 }

@@ -25,6 +25,9 @@ extension Recommender {
         public var licensorKeys: [[UInt8]] = []
         /// One feed in this many is written to the audit log with its items and reasons. Default: 100.
         public var auditFeedSampleEvery = 100
+        /// Items' statistics per region and hour cover this many hours of event time (totals cover
+        /// everything); memory grows with the events of the window. Default: 48.
+        public var itemStatisticsRetentionHours = 48
 
         public init() {}
 
@@ -47,6 +50,7 @@ extension Recommender {
             try check((1...10_000).contains(maximumEventBatch), "maximum_event_batch must be in 1...10000")
             try check((1...10_000).contains(maximumItemBatch), "maximum_item_batch must be in 1...10000")
             try check(auditFeedSampleEvery >= 1, "audit_feed_sample_every must be >= 1")
+            try check((1...720).contains(itemStatisticsRetentionHours), "item_statistics_retention_hours must be in 1...720")
             try check(licensorKeys.allSatisfy { $0.count == 32 }, "licensor_keys must be raw Ed25519 public keys of 32 bytes")
         }
     }

@@ -9,6 +9,8 @@ struct EngineState {
     var users: [UserID: UserState] = [:]
     var engagement: EngagementState
     var rankings = GlobalRankings()
+    /// Each item's views, completion, likes and shares, in total and per region and hour.
+    var statistics: ItemStatistics
     /// Each user's explicit controls (topics, keyword filters, the non-profiled setting).
     var controls: [UserID: UserControls] = [:]
     let configuration: Recommender.Configuration
@@ -16,6 +18,7 @@ struct EngineState {
     init(configuration: Recommender.Configuration) {
         self.configuration = configuration
         self.engagement = EngagementState(trendingHalfLifeMilliseconds: configuration.feed.trendingHalfLifeMilliseconds)
+        self.statistics = ItemStatistics(retentionHours: configuration.itemStatisticsRetentionHours)
     }
 
     // MARK: - Catalogue
@@ -37,6 +40,7 @@ struct EngineState {
         }
         redated.subtract(added)
         engagement.reserve(items: catalog.count)
+        statistics.reserve(items: catalog.count)
         rankings.catalogChanged(added: added, redated: redated.sorted(), retagged: retagged, catalog: catalog)
     }
 
@@ -116,10 +120,12 @@ struct EngineState {
         // the current catalogue: a re-tagged item counts with its new tags after a restart.
         let current = catalog.creatorOfItem[i]
         let creator = event.creator.map { $0 == catalog.creators[Int(current)] ? current : catalog.intern(creator: $0) } ?? current
-        let weight = configuration.signals.weight(
-            of: event.type, watchMilliseconds: event.watchMilliseconds,
-            durationMilliseconds: event.itemDurationMilliseconds ?? catalog.items[i].durationMilliseconds)
+        let duration = event.itemDurationMilliseconds ?? catalog.items[i].durationMilliseconds
+        let weight = configuration.signals.weight(of: event.type, watchMilliseconds: event.watchMilliseconds, durationMilliseconds: duration)
         let at = event.at.milliseconds
+        statistics.record(
+            ItemCounts(of: event.type, watchMilliseconds: event.watchMilliseconds, durationMilliseconds: duration), item: index,
+            region: event.region, at: at, sign: Int32(sign))
         user.markSeen(index, at: at)
         switch event.type {
         case .notInterested:

@@ -47,8 +47,13 @@ extension Recommender {
             var users = Set<UserID>()
             for entry in batch { users.formUnion(entry.users) }
             let generation = userVectors.withLock { $0.generation }
-            let histories = state.withLock { state in
-                users.map { user in (user, state.recentPositiveItems(of: user).compactMap { serving.index[$0] }) }
+            // In chunks, so feeds wait for the state lock at most one chunk's time.
+            var histories: [(UserID, [Int32])] = []
+            let all = Array(users)
+            for start in stride(from: 0, to: all.count, by: 256) {
+                histories += state.withLock { state in
+                    all[start..<min(all.count, start + 256)].map { user in (user, state.recentPositiveItems(of: user).compactMap { serving.index[$0] }) }
+                }
             }
             var vectors: [UserID: [Float]] = [:]
             for (user, history) in histories where !history.isEmpty {

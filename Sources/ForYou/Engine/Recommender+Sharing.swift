@@ -165,7 +165,9 @@ extension Recommender {
                     progress.appliedPosition = page.lastPosition
                     return page.events.filter { progress.ownEvents.remove($0.id) == nil }
                 }
-                state.withLock { state in for event in foreign { state.apply(event) } }
+                let positive = state.withLock { state in foreign.map { state.apply($0) } }
+                // Other servers' likes of items the model does not place count toward their vectors here too.
+                noteFreshEngagements(foreign, positive: positive)
                 // A profile reset on another server drops the user's vector here too.
                 let reset = foreign.filter { $0.type == .profileReset }.map(\.user)
                 if !reset.isEmpty { userVectors.withLock { cache in for user in reset { cache.remove(user) } } }

@@ -149,6 +149,8 @@ public final class Recommender: Sendable {
         /// were computed since the model started serving.
         public var freshItemVectors = 0
         public var freshItemRefits = 0
+        /// (hour, item) entries of items' statistics per region and hour held now.
+        public var itemStatisticsEntries = 0
     }
 
     /// Counts since the engine opened.
@@ -159,6 +161,7 @@ public final class Recommender: Sendable {
             statistics.userVectorsHeld = $0.entries.count
             statistics.userVectorsExpired = $0.expired
         }
+        statistics.itemStatisticsEntries = state.withLock { $0.statistics.entryCount }
         if let counts = learned.withLock({ $0 })?.retrieval?.freshCounts {
             (statistics.freshItemVectors, statistics.freshItemRefits) = counts
         }

@@ -43,11 +43,14 @@ public struct Event: Hashable, Sendable {
     public var watchMilliseconds: Int64?
     /// The item's duration when the event happened: the denominator of a view's completion.
     public var itemDurationMilliseconds: Int64?
+    /// Where within the jurisdiction it happened, when the client said; items' statistics are kept per region.
+    public var region: RegionID?
 
     public init(
         id: EventID, user: UserID, item: ItemID?, creator: CreatorID? = nil, type: EventType, at: Timestamp,
-        watchMilliseconds: Int64? = nil, itemDurationMilliseconds: Int64? = nil
+        watchMilliseconds: Int64? = nil, itemDurationMilliseconds: Int64? = nil, region: RegionID? = nil
     ) {
+        self.region = region
         self.id = id
         self.user = user
         self.item = item
@@ -71,6 +74,8 @@ public struct EventInput: Sendable {
     public var watchMilliseconds: Int64?
     /// The user's home jurisdiction; when present it must be the deployment's.
     public var jurisdiction: String?
+    /// Where within the jurisdiction the event happened (optional).
+    public var region: String?
     /// A field whose JSON value had the wrong type, with the rule it broke; set by decoders.
     public var malformedField: (field: String, rule: String)?
     /// A field the API does not know; set by decoders.
@@ -78,10 +83,11 @@ public struct EventInput: Sendable {
 
     public init(
         id: String? = nil, user: String? = nil, item: String? = nil, creator: String? = nil, type: String? = nil,
-        at: String? = nil, watchMilliseconds: Int64? = nil, jurisdiction: String? = nil,
+        at: String? = nil, watchMilliseconds: Int64? = nil, jurisdiction: String? = nil, region: String? = nil,
         malformedField: (field: String, rule: String)? = nil
     ) {
         self.jurisdiction = jurisdiction
+        self.region = region
         self.id = id
         self.user = user
         self.item = item

@@ -59,6 +59,7 @@ public enum UserKind: IdentifierKind { public static var defaultField: String { 
 public enum ItemKind: IdentifierKind { public static var defaultField: String { "item" } }
 public enum CreatorKind: IdentifierKind { public static var defaultField: String { "creator" } }
 public enum EventKind: IdentifierKind { public static var defaultField: String { "id" } }
+public enum RegionKind: IdentifierKind { public static var defaultField: String { "region" } }
 
 /// A user's public identifier.
 public typealias UserID = Identifier<UserKind>
@@ -68,3 +69,6 @@ public typealias ItemID = Identifier<ItemKind>
 public typealias CreatorID = Identifier<CreatorKind>
 /// The client's identifier of one event; resending an event with the same id stores nothing new.
 public typealias EventID = Identifier<EventKind>
+/// A region within the deployment's jurisdiction (a state, a city, a market: the operator's choice),
+/// for items' statistics per region.
+public typealias RegionID = Identifier<RegionKind>

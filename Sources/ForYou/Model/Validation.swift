@@ -38,7 +38,7 @@ extension ValidationRules {
         _ input: EventInput, now: Timestamp, catalogue: (ItemID) -> Item?
     ) throws(ForYouError) -> Event {
         if let unknown = input.unknownField {
-            throw ForYouError(.unknownField, "`\(unknown)` is not a field of an event (fields: id, user, item, creator, type, at, watch_ms, jurisdiction)")
+            throw ForYouError(.unknownField, "`\(unknown)` is not a field of an event (fields: id, user, item, creator, type, at, watch_ms, jurisdiction, region)")
         }
         if let malformed = input.malformedField {
             throw ForYouError(.invalidValue, "`\(malformed.field)` \(malformed.rule)")
@@ -105,9 +105,10 @@ extension ValidationRules {
         } else if type == .view {
             throw ForYouError(.missingField, "`watch_ms` is required for a view")
         }
+        let region = try input.region.map { raw throws(ForYouError) in try RegionID(validating: raw, field: "region") }
         return Event(
             id: id, user: user, item: item, creator: creator, type: type, at: at, watchMilliseconds: watch,
-            itemDurationMilliseconds: duration)
+            itemDurationMilliseconds: duration, region: region)
     }
 
     /// Validates one item.

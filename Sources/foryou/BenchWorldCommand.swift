@@ -150,6 +150,7 @@ struct BenchWorldCommand: AsyncParsableCommand {
             report.loads = loads
             report.memory += memory
             report.effect = effect
+            report.held = engine.statistics
             print(report.markdown(command: "foryou bench world --items \(items) --users \(users)"))
         }
     }

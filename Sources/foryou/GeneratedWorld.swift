@@ -152,6 +152,8 @@ struct WorldReport {
     var loads: [(String, BenchWorldCommand.WrkResult, BenchWorldCommand.WrkResult?)] = []
     var effect: BenchWorldCommand.Effect?
     var retrieval: BenchWorldCommand.RetrievalComparison?
+    /// The engine's counts after the load: what its bounded, expiring state holds.
+    var held: Recommender.Statistics?
 
     func markdown(command: String) -> String {
         func ms(_ value: Double?) -> String { value.map { String(format: "%.2f ms", $0) } ?? "–" }
@@ -188,6 +190,13 @@ struct WorldReport {
         }
         lines += ["", "| resident memory after | MiB |", "|---|---|"]
         for (what, megabytes) in memory { lines.append("| \(what) | \(String(format: "%.0f", megabytes)) |") }
+        if let held {
+            lines += [
+                "", "Held after the load: \(held.userVectorsHeld) user vectors (\(held.userVectorFoldIns) folded in, \(held.userVectorsExpired) expired); "
+                    + "\(held.freshItemVectors) collaborative vectors of items the model does not place (\(held.freshItemRefits) computed); "
+                    + "\(held.itemStatisticsEntries) (item, hour) statistics entries.",
+            ]
+        }
         return lines.joined(separator: "\n")
     }
 }

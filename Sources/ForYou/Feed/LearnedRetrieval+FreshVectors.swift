@@ -14,7 +14,8 @@
 // The vectors are kept beside the index, not in it: the index publishes a whole copy per write, which
 // at a million items costs far more than these rows. A feed scores all of them exactly (at most
 // `FeedConfiguration.freshVectorLimit`, O(n · k)) and ignores the index's hits on their metadata
-// labels. Beyond the limit, the item refitted longest ago falls back to its metadata vector.
+// labels. Beyond the limit, the item refitted longest ago falls back to its metadata vector and its
+// engagers are forgotten, so the memory held is bounded by the limit.
 //
 // What is recorded is derived state: erasing a user removes them and refits the items they engaged
 // with; a new model inherits the engagers of the items it does not know either. After a restart the
@@ -155,8 +156,13 @@ extension LearnedRetrieval {
                 state.refits += 1
             }
             if state.vectors.count > limit {
+                // The items refitted longest ago fall back to their metadata vectors and forget their
+                // engagers, so what is held stays bounded; new engagements start them again.
                 let oldest = state.vectors.sorted { $0.value.sequence < $1.value.sequence }.prefix(state.vectors.count - limit)
-                for (item, _) in oldest { state.vectors[item] = nil }
+                for (item, _) in oldest {
+                    state.vectors[item] = nil
+                    if !state.pending.contains(item) { state.engagers[item] = nil }
+                }
             }
             var rows: [Int32] = []
             var flat: [Float] = []

@@ -215,7 +215,8 @@ struct IndexedRetrievalTests {
     }
 
     /// The bookkeeping: the latest engagers per item, each once; the most recently refitted vectors
-    /// within the limit; a new model inherits the engagers of the items it does not know either.
+    /// within the limit (an evicted item forgets its engagers); a new model inherits the engagers of the
+    /// items it does not place either.
     @Test func freshEngagementKeepsTheLatestEngagersAndVectors() async throws {
         let (engine, _, _) = try await trainedEngine()
         let serving = try #require(engine.learned.withLock { $0 })
@@ -239,6 +240,10 @@ struct IndexedRetrievalTests {
         #expect(snapshot.search([Float](repeating: 1, count: k), count: 5, skip: IDSet()).map(\.id) == snapshot.labels)
         #expect(snapshot.search([Float](repeating: 1, count: k), count: 5, skip: IDSet(snapshot.labels)).isEmpty)
 
+        // The evicted item forgot its engagers too: what is held stays bounded.
+        #expect(retrieval.fresh.withLock { $0.engagers[a] == nil && $0.engagers[b] == [u2, u3] })
+
+        _ = retrieval.noteEngagements([(a, u1)], engagersPerItem: 2)
         let successor = try LearnedRetrieval(serving.learned.model)
         #expect(successor.inherit(from: retrieval, keeping: { $0 != a }))
         #expect(successor.fresh.withLock { Array($0.engagers.keys) } == [b])

@@ -95,6 +95,10 @@ public final class HTTPMetrics: Sendable {
         out += "foryou_fresh_item_refits_total \(statistics.freshItemRefits)\n"
         out += "# HELP foryou_item_statistics_entries Items' hourly statistics held (one per item and hour within the retention).\n# TYPE foryou_item_statistics_entries gauge\n"
         out += "foryou_item_statistics_entries \(statistics.itemStatisticsEntries)\n"
+        out += "# HELP foryou_users_held Users whose state the engine holds.\n# TYPE foryou_users_held gauge\n"
+        out += "foryou_users_held \(statistics.usersHeld)\n"
+        out += "# HELP foryou_users_expired_total Users whose learned profile expired after being idle.\n# TYPE foryou_users_expired_total counter\n"
+        out += "foryou_users_expired_total \(statistics.usersExpired)\n"
         out += "# HELP foryou_user_vectors User vectors held now.\n# TYPE foryou_user_vectors gauge\nforyou_user_vectors \(statistics.userVectorsHeld)\n"
         return out
     }

@@ -45,7 +45,11 @@ extension Recommender {
             try check(feed.indexedRetrievalMinimumItems >= 0, "feed.indexed_retrieval_minimum_items must be >= 0")
             try check(feed.userVectorExpiryMilliseconds > 0, "feed.user_vector_expiry_ms must be > 0")
             try check(feed.freshEngagersPerItem >= 1, "feed.fresh_engagers_per_item must be >= 1")
+            try check(
+                feed.userProfileExpiryMilliseconds.map { $0 >= feed.noRepeatWindowMilliseconds } ?? true,
+                "feed.user_profile_expiry_ms must be at least feed.no_repeat_window_ms")
             try check(feed.freshVectorLimit >= 0, "feed.fresh_vector_limit must be >= 0")
+            try check((0...60_000).contains(feed.freshRefitIntervalMilliseconds), "feed.fresh_refit_interval_ms must be in 0...60000")
             try check(signals.positiveThreshold > 0, "signals.positive_threshold must be > 0")
             try check((1...10_000).contains(maximumEventBatch), "maximum_event_batch must be in 1...10000")
             try check((1...10_000).contains(maximumItemBatch), "maximum_item_batch must be in 1...10000")
@@ -135,9 +139,16 @@ extension Recommender {
         /// A user's folded-in vector unused for this long is dropped (rebuilt on their next feed).
         /// Default: 24 hours.
         public var userVectorExpiryMilliseconds: Int64 = 24 * Timestamp.hour
+        /// What was learned about a user idle this long (no event, no feed) is dropped: recent items,
+        /// affinities, what they saw; follows and not-interested marks stay. `nil`: never. At least the
+        /// no-repeat window. Default: 90 days.
+        public var userProfileExpiryMilliseconds: Int64? = 90 * Timestamp.day
         /// An item the indexed model does not know earns a collaborative vector from the latest this many
         /// users who engaged with it positively. Default: 200.
         public var freshEngagersPerItem = 200
+        /// The background refit of such items' vectors waits this long between passes (the first starts
+        /// at once), so its cost does not grow with the event rate. Default: 250 ms.
+        public var freshRefitIntervalMilliseconds: Int64 = 250
         /// At most this many such items hold a collaborative vector (the most recently refitted); each
         /// feed scores all of them exactly, so this bounds its cost (O(n · k)). Default: 10,000.
         public var freshVectorLimit = 10_000

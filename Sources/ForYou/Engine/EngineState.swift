@@ -89,6 +89,19 @@ struct EngineState {
         }
     }
 
+    /// Expires what was learned about the named users who were idle for `expiry` before `now` (see
+    /// `UserState.expire`); a user with nothing left to keep is dropped. Aggregates keep their events.
+    /// - Returns: how many users expired.
+    mutating func expireIdle(_ candidates: some Sequence<UserID>, now: Int64, expiry: Int64) -> Int {
+        var expired = 0
+        for id in candidates {
+            guard var user = users[id], user.lastActive != .min, now - user.lastActive >= expiry else { continue }
+            expired += 1
+            if user.expire() { users[id] = user } else { users[id] = nil }
+        }
+        return expired
+    }
+
     /// Forgets a user: drops their state and subtracts exactly what their events added to the aggregates.
     /// - Parameter events: the user's events in append order, read from the log before it was erased.
     mutating func erase(_ user: UserID, events: [Event]) {
@@ -102,6 +115,7 @@ struct EngineState {
 
     @discardableResult
     private mutating func fold(_ event: Event, into user: inout UserState, sign: Float, itemIndex: Int32? = nil) -> Bool {
+        user.lastActive = max(user.lastActive, event.at.milliseconds)
         if event.type == .profileReset {
             user.forgetProfile()
             return false

@@ -213,7 +213,7 @@ extension Recommender {
                     learned.withLock { $0 = licensed }
                     // The licensed model's items that the user engaged with since are refitted without them.
                     if let licensed, let retrieval = licensed.retrieval, retrieval.forget(userID) {
-                        Task.detached { self.refitFreshItems(retrieval, licensed) }
+                        Task.detached { await self.refitFreshItems(retrieval, licensed) }
                     }
                     try await store.deleteModels()
                     if let licensed, let bytes = licensed.licensedPackage { try await store.saveModel(bytes, version: licensed.version) }

@@ -20,7 +20,7 @@ extension Recommender {
         }
         guard !pairs.isEmpty else { return }
         if retrieval.noteEngagements(pairs, engagersPerItem: configuration.feed.freshEngagersPerItem) {
-            Task.detached { self.refitFreshItems(retrieval, serving) }
+            Task.detached { await self.refitFreshItems(retrieval, serving) }
         }
     }
 
@@ -29,18 +29,25 @@ extension Recommender {
     func inheritFreshEngagement(_ replacement: ServingModel, from previous: ServingModel?) {
         guard let new = replacement.retrieval, let old = previous?.retrieval else { return }
         if new.inherit(from: old, keeping: { !replacement.placesByFactors($0) }) {
-            Task.detached { self.refitFreshItems(new, replacement) }
+            Task.detached { await self.refitFreshItems(new, replacement) }
         }
     }
 
     /// Computes the vectors of the pending items until none is pending (see
-    /// ``LearnedRetrieval/takePending()``); runs in the background, one task per model at a time.
+    /// ``LearnedRetrieval/takePending()``); runs in the background, one task per model at a time. The
+    /// first pass starts at once; later ones wait ``FeedConfiguration/freshRefitIntervalMilliseconds``
+    /// after the previous, so a popular item is refitted a few times a second at most, and publishing
+    /// the vectors (a copy of all of them) stays rare, whatever the event rate.
     /// - Complexity: per item, O(steps · (k² + n · k)) for n engagers, plus one fold-in per engager
     ///   whose vector is not cached.
-    func refitFreshItems(_ retrieval: LearnedRetrieval, _ serving: ServingModel) {
+    func refitFreshItems(_ retrieval: LearnedRetrieval, _ serving: ServingModel) async {
         let als = serving.learned.model.als
         let version = serving.learned.version
-        while let batch = retrieval.takePending() {
+        var first = true
+        while true {
+            if !first { try? await Task.sleep(for: .milliseconds(configuration.feed.freshRefitIntervalMilliseconds)) }
+            first = false
+            guard let batch = retrieval.takePending() else { return }
             let gramian = retrieval.userGramian ?? estimateUserGramian(serving)
             retrieval.userGramian = gramian
             let now = clock.now().milliseconds

@@ -47,6 +47,10 @@ extension Recommender {
         }
         let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
         state.markServed(try await store.served(since: since))
+        // The users a running engine would have expired by now (see `Recommender+Expiry.swift`).
+        if let expiry = configuration.feed.userProfileExpiryMilliseconds {
+            _ = state.expireIdle(Array(state.users.keys), now: clock.now().milliseconds, expiry: expiry)
+        }
         return (state, progress)
     }
 

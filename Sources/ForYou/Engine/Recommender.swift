@@ -38,6 +38,8 @@ public final class Recommender: Sendable {
     let userVectors = Mutex(UserVectorCache())
     /// Counts erasures, so a training that read the log before one knows its model is stale.
     let erasures = Mutex(0)
+    /// When idle users are next swept (see `Recommender+Expiry.swift`).
+    let userExpiry = Mutex(UserExpiry())
     /// Why stored models could not be loaded when the engine opened, if any could not.
     public var modelLoadProblem: String? { loadProblem.withLock { $0 } }
     private let loadProblem = Mutex<String?>(nil)
@@ -151,6 +153,9 @@ public final class Recommender: Sendable {
         public var freshItemRefits = 0
         /// (hour, item) entries of items' statistics per region and hour held now.
         public var itemStatisticsEntries = 0
+        /// Users held now, and users whose learned profile expired after being idle (since the engine opened).
+        public var usersHeld = 0
+        public var usersExpired = 0
     }
 
     /// Counts since the engine opened.
@@ -161,7 +166,8 @@ public final class Recommender: Sendable {
             statistics.userVectorsHeld = $0.entries.count
             statistics.userVectorsExpired = $0.expired
         }
-        statistics.itemStatisticsEntries = state.withLock { $0.statistics.entryCount }
+        (statistics.itemStatisticsEntries, statistics.usersHeld) = state.withLock { ($0.statistics.entryCount, $0.users.count) }
+        statistics.usersExpired = userExpiry.withLock { $0.expired }
         if let counts = learned.withLock({ $0 })?.retrieval?.freshCounts {
             (statistics.freshItemVectors, statistics.freshItemRefits) = counts
         }

@@ -3,7 +3,9 @@
 // What the engine has learned about one user from their events: the latest positive items (which
 // seed co-visitation), decayed tag and creator affinities, follows, blocks, and what they have seen
 // (served or acted on) with when, for the no-repeat rule. All of it is rebuilt from the event log and
-// served history when the engine opens, and dropped when the user is erased.
+// served history when the engine opens, and dropped when the user is erased. What was learned expires
+// when the user is idle long enough (`FeedConfiguration.userProfileExpiryMilliseconds`), as Monolith's
+// embeddings of ids not seen for a while do, so memory follows the users active lately.
 
 struct UserState {
     /// One recent positive engagement.
@@ -33,6 +35,8 @@ struct UserState {
     var feedsServed: UInt64 = 0
     /// Creator of the last item served, so the next feed does not start with the same creator.
     var lastServedCreator: Int32 = -1
+    /// The latest time the user acted or was served a feed (ms since epoch).
+    var lastActive = Int64.min
 
     /// Multiplier applied to every affinity on each new event.
     static let affinityDecay: Float = 0.98
@@ -68,6 +72,7 @@ struct UserState {
 
     /// Marks an item seen at `at`, keeping the latest time.
     mutating func markSeen(_ item: Int32, at: Int64) {
+        lastActive = max(lastActive, at)
         if let previous = seen[item], previous >= at { return }
         seen[item] = at
     }
@@ -76,6 +81,18 @@ struct UserState {
     func hasSeen(_ item: Int32, now: Int64, window: Int64) -> Bool {
         guard let at = seen[item] else { return false }
         return now - at < window
+    }
+
+    /// Forgets what expires with inactivity: the learned profile, what was seen (all of it older than the
+    /// no-repeat window, which the expiry is at least) and the feed counters. Follows and not-interested
+    /// marks are the user's own choices and stay.
+    /// - Returns: whether anything is left to keep.
+    mutating func expire() -> Bool {
+        forgetProfile()
+        seen = [:]
+        feedsServed = 0
+        lastServedCreator = -1
+        return !followedCreators.isEmpty || !blockedItems.isEmpty || !blockedCreators.isEmpty
     }
 
     /// Drops seen entries older than the window, bounding memory.

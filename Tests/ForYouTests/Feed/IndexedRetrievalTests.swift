@@ -208,7 +208,7 @@ struct IndexedRetrievalTests {
         _ = try await engine.ingest(engagers.map { EventInput(id: "fy-\($0)", user: $0, item: "fresh-y", type: "like") })
         try await waitForFreshVectors(engine, count: 1)
         #expect(engine.statistics.freshItemVectors == 1)
-        for user in engagers where retrieval.forget(UserID(trusted: user)) { engine.refitFreshItems(retrieval, serving) }
+        for user in engagers where retrieval.forget(UserID(trusted: user)) { await engine.refitFreshItems(retrieval, serving) }
         try await waitForFreshVectors(engine, count: 0)
         #expect(engine.statistics.freshItemVectors == 0)
         #expect(retrieval.fresh.withLock { $0.engagers.isEmpty && $0.pending.isEmpty })

@@ -5,9 +5,10 @@
 // subtracts exactly what their events added (see `EngineState.erase`).
 //
 // Totals are flat arrays by catalogue index. The hourly counts cover the latest `retentionHours` hours
-// of event time (an event older than that counts in the totals only): one dictionary per hour, item →
-// counts per region, so the oldest hour is dropped whole when a newer hour begins. Memory is bounded by
-// the events of the retention window, not by the log, and an update is two hash lookups.
+// of event time (an event older than that counts in the totals only): a ring of one table per hour,
+// item → a chain of counts per region in a flat array; an hour's slot is taken over whole by the
+// newer hour that needs it. Memory is bounded by the events of the retention window, not by the log,
+// and an update is one hash lookup and a short chain walk.
 
 /// Views, completion, likes and shares of an item.
 struct ItemCounts: Equatable, Sendable {
@@ -43,30 +44,58 @@ struct ItemCounts: Equatable, Sendable {
 }
 
 struct ItemStatistics {
-    /// One item's counts in one hour: the first region inline (an item mostly sees one region an
-    /// hour), any others after it.
-    struct HourCounts {
-        var region: Int32
-        var counts = ItemCounts()
-        var others: [(region: Int32, counts: ItemCounts)] = []
+    /// One hour's counts: per item, a chain of (region, counts) entries in one flat array, so a new
+    /// region of an item allocates nothing of its own.
+    struct HourTable {
+        struct Entry {
+            var region: Int32
+            var next: Int32
+            var counts: ItemCounts
+        }
+        /// The event hour this table holds (event time in ms / one hour).
+        var hour = Int64.min
+        /// Item index → its first entry.
+        var first: [Int32: Int32] = [:]
+        var entries: [Entry] = []
 
-        mutating func add(_ delta: ItemCounts, region r: Int32, sign: Int32) {
-            if r == region {
-                counts.add(delta, sign: sign)
-            } else if let index = others.firstIndex(where: { $0.region == r }) {
-                others[index].counts.add(delta, sign: sign)
-            } else if sign > 0 {
-                others.append((r, delta))
+        mutating func add(_ delta: ItemCounts, item: Int32, region: Int32, sign: Int32) {
+            guard let head = first[item] else {
+                guard sign > 0 else { return }
+                first[item] = Int32(entries.count)
+                entries.append(Entry(region: region, next: -1, counts: delta))
+                return
             }
+            var index = Int(head)
+            while true {
+                if entries[index].region == region {
+                    entries[index].counts.add(delta, sign: sign)
+                    return
+                }
+                guard entries[index].next >= 0 else { break }
+                index = Int(entries[index].next)
+            }
+            guard sign > 0 else { return }
+            entries[index].next = Int32(entries.count)
+            entries.append(Entry(region: region, next: -1, counts: delta))
         }
 
-        var all: [(region: Int32, counts: ItemCounts)] { [(region, counts)] + others }
+        /// The item's counts per region.
+        func counts(of item: Int32) -> [(region: Int32, counts: ItemCounts)] {
+            var result: [(region: Int32, counts: ItemCounts)] = []
+            var next = first[item] ?? -1
+            while next >= 0 {
+                result.append((entries[Int(next)].region, entries[Int(next)].counts))
+                next = entries[Int(next)].next
+            }
+            return result
+        }
     }
 
     /// All-time counts per catalogue index.
     private(set) var totals: [ItemCounts] = []
-    /// Hour (event time in ms / one hour) → item index → counts per region.
-    private var hours: [Int64: [Int32: HourCounts]] = [:]
+    /// A ring of hourly tables: hour h lives in slot h mod `retentionHours`, replaced when a newer hour
+    /// needs the slot, so no hashing finds an hour and memory is bounded by the window.
+    private var ring: [HourTable]
     /// The newest hour an event fell in; the window is the `retentionHours` hours up to it.
     private(set) var newestHour = Int64.min
     let retentionHours: Int64
@@ -76,6 +105,7 @@ struct ItemStatistics {
 
     init(retentionHours: Int) {
         self.retentionHours = Int64(retentionHours)
+        ring = Array(repeating: HourTable(), count: retentionHours)
     }
 
     mutating func reserve(items count: Int) {
@@ -87,19 +117,16 @@ struct ItemStatistics {
         guard !delta.isZero else { return }
         totals[Int(item)].add(delta, sign: sign)
         let hour = at / Timestamp.hour
-        if sign > 0 && hour > newestHour {
-            newestHour = hour
-            let oldest = hour - retentionHours + 1
-            for expired in hours.keys where expired < oldest { hours[expired] = nil }
+        if sign > 0 { newestHour = max(newestHour, hour) }
+        guard hour > newestHour - retentionHours else { return }  // older than the window: totals only
+        let slot = Int(hour % retentionHours)
+        if ring[slot].hour != hour {
+            // The slot holds an hour that left the window (or none): a newer event takes it over.
+            guard sign > 0 else { return }
+            ring[slot] = HourTable(hour: hour)
         }
-        guard hour > newestHour - retentionHours else { return }
-        let r = intern(region, adding: sign > 0)
-        guard let r else { return }
-        if sign > 0 {
-            hours[hour, default: [:]][item, default: HourCounts(region: r)].add(delta, region: r, sign: sign)
-        } else {
-            hours[hour]?[item]?.add(delta, region: r, sign: sign)
-        }
+        guard let r = intern(region, adding: sign > 0) else { return }
+        ring[slot].add(delta, item: item, region: r, sign: sign)
     }
 
     /// The index of a region, interning it when `adding`; nil for an unknown region when not adding.
@@ -113,16 +140,18 @@ struct ItemStatistics {
         return index
     }
 
+    /// The tables of the hours within the window.
+    private var liveTables: [HourTable] { ring.filter { $0.hour != .min && $0.hour > newestHour - retentionHours } }
+
     /// The item's counts per hour and region from `sinceHour` on, oldest hour first.
     func buckets(of item: Int32, sinceHour: Int64) -> [(hour: Int64, region: RegionID?, counts: ItemCounts)] {
         var result: [(hour: Int64, region: RegionID?, counts: ItemCounts)] = []
-        for (hour, items) in hours where hour >= sinceHour {
-            guard let counts = items[item] else { continue }
-            for (region, value) in counts.all where !value.isZero { result.append((hour, regions[Int(region)], value)) }
+        for table in liveTables where table.hour >= sinceHour {
+            for (region, value) in table.counts(of: item) where !value.isZero { result.append((table.hour, regions[Int(region)], value)) }
         }
         return result.sorted { ($0.hour, $0.region?.rawValue ?? "") < ($1.hour, $1.region?.rawValue ?? "") }
     }
 
-    /// How many (hour, item) entries are held: what the window costs in memory.
-    var entryCount: Int { hours.values.reduce(0) { $0 + $1.count } }
+    /// How many (hour, item) entries the window holds: what it costs in memory.
+    var entryCount: Int { liveTables.reduce(0) { $0 + $1.first.count } }
 }

@@ -118,7 +118,8 @@ struct ItemStatistics {
         totals[Int(item)].add(delta, sign: sign)
         let hour = at / Timestamp.hour
         if sign > 0 { newestHour = max(newestHour, hour) }
-        guard hour > newestHour - retentionHours else { return }  // older than the window: totals only
+        // Older than the window: totals only. (Before any event, `newestHour` is `.min`: nothing to subtract from.)
+        guard newestHour != .min, hour > newestHour - retentionHours else { return }
         let slot = Int(hour % retentionHours)
         if ring[slot].hour != hour {
             // The slot holds an hour that left the window (or none): a newer event takes it over.
@@ -141,7 +142,10 @@ struct ItemStatistics {
     }
 
     /// The tables of the hours within the window.
-    private var liveTables: [HourTable] { ring.filter { $0.hour != .min && $0.hour > newestHour - retentionHours } }
+    private var liveTables: [HourTable] {
+        guard newestHour != .min else { return [] }
+        return ring.filter { $0.hour != .min && $0.hour > newestHour - retentionHours }
+    }
 
     /// The item's counts per hour and region from `sinceHour` on, oldest hour first.
     func buckets(of item: Int32, sinceHour: Int64) -> [(hour: Int64, region: RegionID?, counts: ItemCounts)] {

@@ -97,6 +97,19 @@ struct ItemStatisticsTests {
         #expect(try engine.itemStatistics(of: "v1", hours: 3).hours == 3)
     }
 
+    /// Before any event: zero counts, no buckets, and nothing held; taking out an event never folded in
+    /// (a sign −1 before any +1) changes nothing.
+    @Test func anItemWithoutEventsHasZeroCounts() async throws {
+        let engine = try await engine()
+        let report = try engine.itemStatistics(of: "v1")
+        #expect(report.total == Counts(views: 0, likes: 0, shares: 0, meanCompletion: nil) && report.buckets.isEmpty)
+        #expect(engine.statistics.itemStatisticsEntries == 0)
+        var statistics = ItemStatistics(retentionHours: 2)
+        statistics.reserve(items: 1)
+        statistics.record(ItemCounts(of: .like, watchMilliseconds: nil, durationMilliseconds: 1), item: 0, region: nil, at: 5, sign: -1)
+        #expect(statistics.totals[0].isZero && statistics.entryCount == 0)
+    }
+
     @Test func badRequestsNameTheFieldAndTheRule() async throws {
         let engine = try await engine()
         let missing = #expect(throws: ForYouError.self) { try engine.itemStatistics(of: "nope") }

@@ -3,8 +3,8 @@
 // Items the model does not place earn a collaborative vector between trainings, from the users who
 // engage with them: items newer than the model, and items catalogued before it that no training
 // history held (the model solved their factors from nothing: zero). Each positive event on such an
-// item records its user (the latest
-// `FeedConfiguration.freshEngagersPerItem`); a background task then takes the ALS item half-step for
+// item records its user (the latest `FeedConfiguration.freshEngagersPerItem`); a background task,
+// a pass at most every `FeedConfiguration.freshRefitIntervalMilliseconds`, takes the ALS item half-step for
 // that one row against those users' vectors, (XᵀX + λI + Σ_u (c−1) x_u x_uᵀ) y = Σ_u c x_u, the step
 // training takes for every item (`ALSModel.itemVector`). The users' vectors are folded in from their
 // latest positive items, as feeds fold them in (and shared with feeds through the user vector cache).
@@ -18,14 +18,15 @@
 // engagers are forgotten, so the memory held is bounded by the limit.
 //
 // What is recorded is derived state: erasing a user removes them and refits the items they engaged
-// with; a new model inherits the engagers of the items it does not know either. After a restart the
+// with; a new model inherits the engagers of the items it does not place either. After a restart the
 // lists start empty (the next training learns from the logged events).
 
 import Synchronization
 
-/// The collaborative vectors of items the model does not know, as one immutable snapshot.
+/// The collaborative vectors of items the model does not place, as one immutable snapshot.
 final class FreshVectors: Sendable {
-    /// Index label of each row (a label beyond the model's items, see `NewItemLabels`).
+    /// Index label of each row: the model index of an item no training history held, else a label beyond
+    /// the model's items (see `NewItemLabels`).
     let labels: [Int32]
     /// Row-major, `labels.count` × k.
     let vectors: [Float]
@@ -57,7 +58,7 @@ final class FreshVectors: Sendable {
     }
 }
 
-/// Who engaged with the items the model does not know, and which need a new vector.
+/// Who engaged with the items the model does not place, and which need a new vector.
 struct FreshEngagement {
     /// Item → its latest engagers, oldest first.
     var engagers: [ItemID: [UserID]] = [:]

@@ -18,7 +18,9 @@ struct EngineState {
     init(configuration: Recommender.Configuration) {
         self.configuration = configuration
         self.engagement = EngagementState(trendingHalfLifeMilliseconds: configuration.feed.trendingHalfLifeMilliseconds)
-        self.statistics = ItemStatistics(retentionHours: configuration.itemStatisticsRetentionHours)
+        self.statistics = ItemStatistics(
+            retentionHours: configuration.itemStatisticsRetentionHours,
+            futureHours: Int(configuration.validation.maximumClockSkewMilliseconds / Timestamp.hour) + 1)
     }
 
     // MARK: - Catalogue
@@ -50,9 +52,12 @@ struct EngineState {
 
     // MARK: - Events
 
-    /// The user's latest positive items, oldest first: the history the trained model ranks from.
-    func recentPositiveItems(of user: UserID) -> [ItemID] {
-        (users[user]?.recent ?? []).map { catalog.items[Int($0.item)].id }
+    /// The user's latest positive items, oldest first: the history the trained model ranks from; none
+    /// when the profile expired by `now` (see `UserState.profileExpired`), whether or not a sweep ran.
+    func recentPositiveItems(of user: UserID, now: Int64? = nil) -> [ItemID] {
+        guard let state = users[user] else { return [] }
+        if let now, state.profileExpired(now: now, expiry: configuration.feed.userProfileExpiryMilliseconds) { return [] }
+        return state.recent.map { catalog.items[Int($0.item)].id }
     }
 
     /// The items the user was served or acted on within the no-repeat window.
@@ -89,15 +94,20 @@ struct EngineState {
         }
     }
 
-    /// Expires what was learned about the named users who were idle for `expiry` before `now` (see
-    /// `UserState.expire`); a user with nothing left to keep is dropped. Aggregates keep their events.
-    /// - Returns: how many users expired.
+    /// Forgets the learned profile of the named users with no event for `expiry` before `now`, and what
+    /// they saw before the no-repeat window; a user with nothing left (no follow, no not-interested mark,
+    /// nothing seen within the window) is dropped. Aggregates keep their events.
+    /// - Returns: how many users lost a profile or were dropped.
     mutating func expireIdle(_ candidates: some Sequence<UserID>, now: Int64, expiry: Int64) -> Int {
         var expired = 0
         for id in candidates {
-            guard var user = users[id], user.lastActive != .min, now - user.lastActive >= expiry else { continue }
-            expired += 1
-            if user.expire() { users[id] = user } else { users[id] = nil }
+            guard var user = users[id], user.lastEvent == .min || now - user.lastEvent >= expiry else { continue }
+            let hadProfile = !user.recent.isEmpty || !user.tagAffinity.isEmpty || !user.creatorAffinity.isEmpty
+            user.forgetProfile()
+            user.pruneSeen(now: now, window: configuration.feed.noRepeatWindowMilliseconds)
+            let dropped = user.isEmpty
+            users[id] = dropped ? nil : user
+            if hadProfile || dropped { expired += 1 }
         }
         return expired
     }
@@ -115,7 +125,12 @@ struct EngineState {
 
     @discardableResult
     private mutating func fold(_ event: Event, into user: inout UserState, sign: Float, itemIndex: Int32? = nil) -> Bool {
-        user.lastActive = max(user.lastActive, event.at.milliseconds)
+        // A user back after the expiry starts a new profile: decided by the log alone, so a replay
+        // agrees with the running engine whenever its sweeps ran.
+        if sign > 0, user.profileExpired(now: event.at.milliseconds, expiry: configuration.feed.userProfileExpiryMilliseconds) {
+            user.forgetProfile()
+        }
+        user.lastEvent = max(user.lastEvent, event.at.milliseconds)
         if event.type == .profileReset {
             user.forgetProfile()
             return false

@@ -52,7 +52,7 @@ extension Recommender {
         if let serving {
             // Read before the history: a vector folded in from a history an erasure removed meanwhile is not kept.
             let generation = userVectors.withLock { $0.generation }
-            let history = state.withLock { $0.recentPositiveItems(of: userID) }
+            let history = state.withLock { $0.recentPositiveItems(of: userID, now: now.milliseconds) }
             learnedItems = learnedCandidates(
                 serving, user: userID, history: history, generation: generation, count: 50, now: now.milliseconds, exact: false)
             if !learnedItems.isEmpty { learnedAfter = history.last }
@@ -76,9 +76,9 @@ extension Recommender {
         guard (1...1000).contains(count) else { throw ForYouError(.invalidArgument, "`count` must be in 1...1000, got \(count)") }
         guard let serving = learned.withLock({ $0 }) else { return [] }
         let generation = userVectors.withLock { $0.generation }
-        let history = state.withLock { $0.recentPositiveItems(of: userID) }
-        return learnedCandidates(
-            serving, user: userID, history: history, generation: generation, count: count, now: clock.now().milliseconds, exact: exact)
+        let now = clock.now().milliseconds
+        let history = state.withLock { $0.recentPositiveItems(of: userID, now: now) }
+        return learnedCandidates(serving, user: userID, history: history, generation: generation, count: count, now: now, exact: exact)
     }
 
     private func learnedCandidates(

@@ -175,8 +175,10 @@ extension Recommender {
     /// The user's learned profile (empty for an unknown user). Reads no store.
     public func profile(of user: String) throws -> UserProfile {
         let userID = try UserID(validating: user, field: "user")
+        let now = clock.now().milliseconds
         return state.withLock { state in
-            let user = state.users[userID] ?? UserState()
+            var user = state.users[userID] ?? UserState()
+            if user.profileExpired(now: now, expiry: configuration.feed.userProfileExpiryMilliseconds) { user.forgetProfile() }
             let scale = max(user.affinityScale, .leastNormalMagnitude)
             let catalog = state.catalog
             return UserProfile(

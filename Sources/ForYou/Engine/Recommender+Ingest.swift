@@ -111,6 +111,7 @@ extension Recommender {
                 }
             }
             noteFreshEngagements(fresh, positive: positive)
+            dropStatisticsBeforeWindow(now: now)
             expireIdleUsersIfDue()
             result.duplicates = valid.count - fresh.count
             return fresh

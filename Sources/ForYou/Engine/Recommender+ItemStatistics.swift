@@ -52,14 +52,22 @@ public struct ItemStatisticsReport: Sendable, Equatable {
 }
 
 extension Recommender {
+    /// Empties the hourly tables that left the window by the server's clock (see `ItemStatistics.dropHours`).
+    func dropStatisticsBeforeWindow(now: Timestamp) {
+        let first = now.milliseconds / Timestamp.hour - Int64(configuration.itemStatisticsRetentionHours) + 1
+        state.withLock { $0.statistics.dropHours(before: first) }
+    }
+
     /// An item's running statistics: views, completion, likes and shares, in total and per region and
-    /// hour for the latest `hours` hours (of the server's clock). Current as of the last acknowledged event.
+    /// hour for the latest `hours` hours (of the server's clock; default 24, or the retention when
+    /// shorter). Current as of the last acknowledged event.
     /// - Throws: ``ForYouError/Code/invalidID`` for a bad id, ``ForYouError/Code/notFound`` for an item
     ///   never upserted, ``ForYouError/Code/invalidArgument`` for `hours` outside 1 and
     ///   ``Configuration/itemStatisticsRetentionHours``.
-    public func itemStatistics(of item: String, hours: Int = 24) throws -> ItemStatisticsReport {
+    public func itemStatistics(of item: String, hours: Int? = nil) throws -> ItemStatisticsReport {
         let itemID = try ItemID(validating: item, field: "item")
         let retention = configuration.itemStatisticsRetentionHours
+        let hours = hours ?? min(24, retention)
         guard (1...retention).contains(hours) else {
             throw ForYouError(.invalidArgument, "`hours` must be in 1...\(retention) (item_statistics_retention_hours), got \(hours)")
         }

@@ -47,6 +47,7 @@ extension Recommender {
         }
         let since = clock.now().advanced(byMilliseconds: -configuration.feed.noRepeatWindowMilliseconds)
         state.markServed(try await store.served(since: since))
+        state.statistics.dropHours(before: clock.now().milliseconds / Timestamp.hour - Int64(configuration.itemStatisticsRetentionHours) + 1)
         // The users a running engine would have expired by now (see `Recommender+Expiry.swift`).
         if let expiry = configuration.feed.userProfileExpiryMilliseconds {
             _ = state.expireIdle(Array(state.users.keys), now: clock.now().milliseconds, expiry: expiry)
@@ -207,6 +208,8 @@ extension Recommender {
                 let loaded = try await Self.loadState(from: store, configuration: configuration, clock: clock)
                 state.withLock { $0 = loaded.state }
                 userVectors.withLock { $0.removeAll() }
+                // Who engaged with new items, and their vectors, may hold the erased user: start them again.
+                learned.withLock { $0 }?.retrieval?.resetFresh()
                 // Keys and models are not part of the rebuilt state: their generations stay as they were,
                 // and they are caught up as those say.
                 sharing.withLock { progress in

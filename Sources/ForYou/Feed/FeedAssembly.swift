@@ -43,6 +43,8 @@ extension EngineState {
         // Taken out of the dictionary, so that marking items seen below does not copy its storage.
         let stored = users.removeValue(forKey: userID)
         var user = stored ?? UserState()
+        // An expired profile ranks nothing, whether or not a sweep dropped it yet (see Recommender+Expiry.swift).
+        if user.profileExpired(now: now, expiry: feed.userProfileExpiryMilliseconds) { user.forgetProfile() }
         let controls = self.controls[userID] ?? UserControls()
         var moreOf: [Int32] = []
         var topicMultiplier: [Int32: Float] = [:]

@@ -92,7 +92,8 @@ extension LearnedRetrieval {
         }
     }
 
-    /// Forgets an erased user: the items they engaged with are refitted without them.
+    /// Forgets an erased user: the items they engaged with are refitted without them, and every other
+    /// vector too, with the users' gramian estimated again (the sample may have held their vector).
     /// - Returns: whether the caller must start a refit.
     func forget(_ user: UserID) -> Bool {
         fresh.withLock { state in
@@ -101,8 +102,22 @@ extension LearnedRetrieval {
                 state.engagers[item] = remaining.isEmpty ? nil : remaining
                 state.pending.insert(item)
             }
+            state.pending.formUnion(state.vectors.keys)
+            state.userGramian = nil
             return state.claimRefit()
         }
+    }
+
+    /// Forgets every engager and vector (an erasure by another server, whose user this one cannot
+    /// single out): items fall back to their metadata vectors until new engagements arrive.
+    func resetFresh() {
+        fresh.withLock { state in
+            state.engagers = [:]
+            state.pending = []
+            state.vectors = [:]
+            state.userGramian = nil
+        }
+        freshVectors.withLock { $0 = FreshVectors() }
     }
 
     /// Takes over another model's engagers of the items this model does not place either (at a swap).
@@ -148,7 +163,9 @@ extension LearnedRetrieval {
             var next = 0
             for (item, vector) in updates {
                 guard let vector else {
+                    // No engager left with a vector (erased, or with no history the model knows).
                     state.vectors[item] = nil
+                    if !state.pending.contains(item) { state.engagers[item] = nil }
                     continue
                 }
                 state.sequence += 1

@@ -21,6 +21,9 @@ struct NewItemLabels {
     /// Item of each label beyond the model's items.
     var items: [ItemID] = []
     var labelOf: [ItemID: Int32] = [:]
+    /// The labels whose metadata vector is in the index (a label given first to a collaborative vector,
+    /// see LearnedRetrieval+FreshVectors.swift, has none until the catalogue is covered).
+    var indexed = Set<Int32>()
 }
 
 extension LearnedRetrieval {
@@ -56,11 +59,16 @@ extension LearnedRetrieval {
         defer { covering.withLock { $0 = false } }
         var batch: [(id: Int32, vector: [Float])] = []
         newItems.withLock { labels in
-            for (item, vector) in vectors where labels.labelOf[item] == nil {
-                let label = Int32(modelItemCount + labels.items.count)
-                labels.items.append(item)
-                labels.labelOf[item] = label
-                batch.append((label, vector))
+            for (item, vector) in vectors {
+                let label: Int32
+                if let existing = labels.labelOf[item] {
+                    label = existing
+                } else {
+                    label = Int32(modelItemCount + labels.items.count)
+                    labels.items.append(item)
+                    labels.labelOf[item] = label
+                }
+                if labels.indexed.insert(label).inserted { batch.append((label, vector)) }
             }
         }
         // Labels are published before their vectors: a search cannot return a label it does not hold.

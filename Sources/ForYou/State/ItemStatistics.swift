@@ -5,25 +5,26 @@
 // subtracts exactly what their events added (see `EngineState.erase`).
 //
 // Totals are flat arrays by catalogue index. The hourly counts cover the latest `retentionHours` hours
-// of event time (an event older than that counts in the totals only): a ring of one table per hour,
+// (an event older than the ring counts in the totals only): a ring of one table per hour,
 // item → a chain of counts per region in a flat array; an hour's slot is taken over whole by the
 // newer hour that needs it. Memory is bounded by the events of the retention window, not by the log,
 // and an update is one hash lookup and a short chain walk.
 
 /// Views, completion, likes and shares of an item.
 struct ItemCounts: Equatable, Sendable {
-    var views: Int32 = 0
-    var likes: Int32 = 0
-    var shares: Int32 = 0
+    var views: Int64 = 0
+    var likes: Int64 = 0
+    var shares: Int64 = 0
     /// The sum of the views' completions (`watch_ms / duration_ms`, at most 1.5 for replays).
-    var completion: Float = 0
+    var completion: Double = 0
 
     /// Adds `other` (sign +1) or subtracts it (sign -1), never below zero.
     mutating func add(_ other: ItemCounts, sign: Int32) {
+        let sign = Int64(sign)
         views = max(0, views + sign * other.views)
         likes = max(0, likes + sign * other.likes)
         shares = max(0, shares + sign * other.shares)
-        completion = views == 0 ? 0 : max(0, completion + Float(sign) * other.completion)
+        completion = views == 0 ? 0 : max(0, completion + Double(sign) * other.completion)
     }
 
     /// What one event adds: nothing for types other than view, like and share.
@@ -31,7 +32,7 @@ struct ItemCounts: Equatable, Sendable {
         switch type {
         case .view:
             views = 1
-            if let watch = watchMilliseconds, durationMilliseconds > 0 { completion = min(1.5, Float(watch) / Float(durationMilliseconds)) }
+            if let watch = watchMilliseconds, durationMilliseconds > 0 { completion = min(1.5, Double(watch) / Double(durationMilliseconds)) }
         case .like: likes = 1
         case .share: shares = 1
         default: break
@@ -93,19 +94,20 @@ struct ItemStatistics {
 
     /// All-time counts per catalogue index.
     private(set) var totals: [ItemCounts] = []
-    /// A ring of hourly tables: hour h lives in slot h mod `retentionHours`, replaced when a newer hour
-    /// needs the slot, so no hashing finds an hour and memory is bounded by the window.
+    /// A ring of hourly tables: hour h lives in slot h mod (`retentionHours` + `futureHours`), taken over
+    /// by a newer hour that needs the slot, so no hashing finds an hour and memory is bounded. The
+    /// `futureHours` extra slots hold events dated ahead of the clock (validation allows a day), so
+    /// they never take the slot of an hour still in the window.
     private var ring: [HourTable]
-    /// The newest hour an event fell in; the window is the `retentionHours` hours up to it.
-    private(set) var newestHour = Int64.min
     let retentionHours: Int64
     /// Region index → region; index 0 stands for "no region given".
     private(set) var regions: [RegionID?] = [nil]
     private var regionIndex: [RegionID: Int32] = [:]
 
-    init(retentionHours: Int) {
+    /// - Parameter futureHours: how many hours ahead of the server's clock an event may be dated.
+    init(retentionHours: Int, futureHours: Int = 25) {
         self.retentionHours = Int64(retentionHours)
-        ring = Array(repeating: HourTable(), count: retentionHours)
+        ring = Array(repeating: HourTable(), count: retentionHours + futureHours)
     }
 
     mutating func reserve(items count: Int) {
@@ -117,17 +119,21 @@ struct ItemStatistics {
         guard !delta.isZero else { return }
         totals[Int(item)].add(delta, sign: sign)
         let hour = at / Timestamp.hour
-        if sign > 0 { newestHour = max(newestHour, hour) }
-        // Older than the window: totals only. (Before any event, `newestHour` is `.min`: nothing to subtract from.)
-        guard newestHour != .min, hour > newestHour - retentionHours else { return }
-        let slot = Int(hour % retentionHours)
+        let slot = Int(hour % Int64(ring.count))
         if ring[slot].hour != hour {
-            // The slot holds an hour that left the window (or none): a newer event takes it over.
-            guard sign > 0 else { return }
+            // A slot holding a newer hour means this hour left the ring: totals only. A slot holding an
+            // older hour (or none) is taken over by a newer event.
+            guard sign > 0, ring[slot].hour < hour else { return }
             ring[slot] = HourTable(hour: hour)
         }
         guard let r = intern(region, adding: sign > 0) else { return }
         ring[slot].add(delta, item: item, region: r, sign: sign)
+    }
+
+    /// Empties the tables of hours before `hour`: the engine calls it with the server's clock, so the
+    /// ring holds the window (and any hours dated ahead), not the hours after it that no event took over.
+    mutating func dropHours(before hour: Int64) {
+        for slot in ring.indices where ring[slot].hour != .min && ring[slot].hour < hour { ring[slot] = HourTable() }
     }
 
     /// The index of a region, interning it when `adding`; nil for an unknown region when not adding.
@@ -141,11 +147,8 @@ struct ItemStatistics {
         return index
     }
 
-    /// The tables of the hours within the window.
-    private var liveTables: [HourTable] {
-        guard newestHour != .min else { return [] }
-        return ring.filter { $0.hour != .min && $0.hour > newestHour - retentionHours }
-    }
+    /// The tables that hold an hour.
+    private var liveTables: [HourTable] { ring.filter { $0.hour != .min } }
 
     /// The item's counts per hour and region from `sinceHour` on, oldest hour first.
     func buckets(of item: Int32, sinceHour: Int64) -> [(hour: Int64, region: RegionID?, counts: ItemCounts)] {
@@ -156,6 +159,6 @@ struct ItemStatistics {
         return result.sorted { ($0.hour, $0.region?.rawValue ?? "") < ($1.hour, $1.region?.rawValue ?? "") }
     }
 
-    /// How many (hour, item) entries the window holds: what it costs in memory.
+    /// How many (hour, item) entries the ring holds: what it costs in memory.
     var entryCount: Int { liveTables.reduce(0) { $0 + $1.first.count } }
 }

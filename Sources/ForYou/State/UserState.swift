@@ -35,8 +35,9 @@ struct UserState {
     var feedsServed: UInt64 = 0
     /// Creator of the last item served, so the next feed does not start with the same creator.
     var lastServedCreator: Int32 = -1
-    /// The latest time the user acted or was served a feed (ms since epoch).
-    var lastActive = Int64.min
+    /// The latest time of the user's events (ms since epoch, client time): what the learned profile's
+    /// expiry counts from. Feeds do not count: they are not in the log, so a restart could not know them.
+    var lastEvent = Int64.min
 
     /// Multiplier applied to every affinity on each new event.
     static let affinityDecay: Float = 0.98
@@ -72,7 +73,6 @@ struct UserState {
 
     /// Marks an item seen at `at`, keeping the latest time.
     mutating func markSeen(_ item: Int32, at: Int64) {
-        lastActive = max(lastActive, at)
         if let previous = seen[item], previous >= at { return }
         seen[item] = at
     }
@@ -83,16 +83,17 @@ struct UserState {
         return now - at < window
     }
 
-    /// Forgets what expires with inactivity: the learned profile, what was seen (all of it older than the
-    /// no-repeat window, which the expiry is at least) and the feed counters. Follows and not-interested
-    /// marks are the user's own choices and stay.
-    /// - Returns: whether anything is left to keep.
-    mutating func expire() -> Bool {
-        forgetProfile()
-        seen = [:]
-        feedsServed = 0
-        lastServedCreator = -1
-        return !followedCreators.isEmpty || !blockedItems.isEmpty || !blockedCreators.isEmpty
+    /// Whether the learned profile has expired: no event for `expiry` before `now`.
+    func profileExpired(now: Int64, expiry: Int64?) -> Bool {
+        guard let expiry, lastEvent != .min else { return false }
+        return now - lastEvent >= expiry
+    }
+
+    /// Whether anything is left to keep: a learned profile, a follow, a not-interested mark, or an item
+    /// seen within the no-repeat window.
+    var isEmpty: Bool {
+        recent.isEmpty && tagAffinity.isEmpty && creatorAffinity.isEmpty && followedCreators.isEmpty && blockedItems.isEmpty
+            && blockedCreators.isEmpty && seen.isEmpty
     }
 
     /// Drops seen entries older than the window, bounding memory.

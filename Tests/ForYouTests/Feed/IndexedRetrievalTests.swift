@@ -198,6 +198,24 @@ struct IndexedRetrievalTests {
         #expect(found.score > 0)
     }
 
+    /// An item liked before the catalogue was covered gets its label from the refit; covering still puts
+    /// its metadata vector in the index under that label, for when the collaborative vector goes.
+    @Test func aLabelGivenByARefitStillGetsTheMetadataVector() async throws {
+        let (engine, world, _) = try await trainedEngine()
+        let serving = try #require(engine.learned.withLock { $0 })
+        let retrieval = try #require(serving.retrieval)
+        let creator = try #require(world.items.first?.creator)
+        _ = try await engine.upsertItems([ItemInput(id: "early", creator: creator, tags: ["t"], durationMilliseconds: 20_000)])
+        let users = userVectors(engine, serving, world).prefix(3).map(\.id)
+        _ = try await engine.ingest(users.map { EventInput(id: "early-\($0)", user: $0, item: "early", type: "like") })
+        try await waitForFreshVectors(engine, count: 1)
+        let label = try #require(retrieval.label(of: ItemID(trusted: "early"), modelIndex: serving.index))
+        #expect(!retrieval.newItems.withLock { $0.indexed.contains(label) })
+        engine.coverNewItems(retrieval, serving, upTo: engine.state.withLock { $0.catalog.count })
+        #expect(retrieval.newItems.withLock { $0.indexed.contains(label) })
+        #expect(try retrieval.index.snapshot.exactSearch([Float](repeating: 1, count: 16), count: retrieval.index.snapshot.count).contains { $0.id == label })
+    }
+
     /// Erasing the users who liked a new item takes its collaborative vector away with them.
     @Test func forgettingEveryEngagerTakesTheVectorAway() async throws {
         let (engine, world, _) = try await trainedEngine()

@@ -78,23 +78,34 @@ struct ItemStatisticsTests {
         #expect(try afterRestart.itemStatistics(of: "v1") == after)
     }
 
-    /// Hours older than the retention are dropped whole when a newer hour begins; an event older than the
-    /// window counts in the totals only.
-    @Test func hoursBeyondTheRetentionAreDropped() async throws {
+    /// The ring holds the retention's hours plus a day ahead: a newer hour takes over the slot of an hour
+    /// that left it, an event older than the ring counts in the totals only, and an event dated ahead of
+    /// the clock (validation allows a day) never takes the slot of an hour still in the window.
+    @Test func hoursBeyondTheRingAreDroppedAndFutureEventsEraseNothing() async throws {
+        var ring = ItemStatistics(retentionHours: 3, futureHours: 1)  // four slots
+        ring.reserve(items: 1)
+        let view = ItemCounts(of: .view, watchMilliseconds: 1_000, durationMilliseconds: 10_000)
+        for hour in Int64(0)..<4 { ring.record(view, item: 0, region: nil, at: hour * Timestamp.hour, sign: 1) }
+        #expect(ring.entryCount == 4)
+        ring.record(view, item: 0, region: nil, at: 4 * Timestamp.hour, sign: 1)  // takes hour 0's slot
+        #expect(ring.entryCount == 4 && ring.buckets(of: 0, sinceHour: 0).map(\.hour) == [1, 2, 3, 4])
+        ring.record(view, item: 0, region: nil, at: 0, sign: 1)  // hour 0 left the ring: totals only
+        #expect(ring.totals[0].views == 6 && ring.buckets(of: 0, sinceHour: 0).map(\.counts.views) == [1, 1, 1, 1])
+        ring.dropHours(before: 3)  // the engine's clock moved on: hours 1 and 2 left the window
+        #expect(ring.entryCount == 2 && ring.buckets(of: 0, sinceHour: 0).map(\.hour) == [3, 4])
+
+        // Through the engine: the window is counted from the server's clock, and an event dated 23 hours
+        // ahead leaves the hours of the window alone.
         let clock = ManualClock()
         clock.advance(byMilliseconds: 4 * Timestamp.hour)
         let engine = try await engine(clock: clock, retentionHours: 3)
-        let view = { (id: String, minutes: Int) in EventInput(id: id, user: "u", item: "v1", type: "view", at: Self.at(minutes), watchMilliseconds: 1_000) }
-        _ = try await engine.ingest([view("h0", 0), view("h1", 60), view("h2", 120)])
-        #expect(engine.state.withLock { $0.statistics.entryCount } == 3)
-        _ = try await engine.ingest([view("h3", 180)])
-        #expect(engine.state.withLock { $0.statistics.entryCount } == 3)
-        _ = try await engine.ingest([view("late", 1)])  // hour 0 is gone: totals only
-        #expect(engine.state.withLock { $0.statistics.entryCount } == 3)
-        let report = try engine.itemStatistics(of: "v1", hours: 3)
-        #expect(report.total.views == 5)
-        #expect(report.buckets.map(\.counts.views) == [1, 1])  // hours 2 and 3: the clock is at hour 4
-        #expect(try engine.itemStatistics(of: "v1", hours: 3).hours == 3)
+        let event = { (id: String, minutes: Int) in EventInput(id: id, user: "u", item: "v1", type: "view", at: Self.at(minutes), watchMilliseconds: 1_000) }
+        _ = try await engine.ingest([event("h0", 0), event("h1", 60), event("h2", 120), event("h3", 180), event("h4", 240)])
+        #expect(try engine.itemStatistics(of: "v1", hours: 3).buckets.map(\.counts.views) == [1, 1, 1])  // hours 2, 3 and 4
+        _ = try await engine.ingest([event("ahead", (4 + 23) * 60)])
+        let after = try engine.itemStatistics(of: "v1", hours: 3)
+        #expect(after.buckets.map(\.counts.views) == [1, 1, 1, 1])  // hours 2, 3, 4 and the one ahead
+        #expect(after.total.views == 6)
     }
 
     /// Before any event: zero counts, no buckets, and nothing held; taking out an event never folded in
@@ -104,7 +115,7 @@ struct ItemStatisticsTests {
         let report = try engine.itemStatistics(of: "v1")
         #expect(report.total == Counts(views: 0, likes: 0, shares: 0, meanCompletion: nil) && report.buckets.isEmpty)
         #expect(engine.statistics.itemStatisticsEntries == 0)
-        var statistics = ItemStatistics(retentionHours: 2)
+        var statistics = ItemStatistics(retentionHours: 2)  // (a sign −1 before any event)
         statistics.reserve(items: 1)
         statistics.record(ItemCounts(of: .like, watchMilliseconds: nil, durationMilliseconds: 1), item: 0, region: nil, at: 5, sign: -1)
         #expect(statistics.totals[0].isZero && statistics.entryCount == 0)

@@ -25,12 +25,14 @@ struct UserExpiryTests {
             EventInput(id: "3", user: "chooser", item: "v2", type: "not_interested"),
             EventInput(id: "4", user: "gone", item: "v0", type: "like"),
         ])
-        _ = try await engine.feed(for: "reader", count: 2)  // a feed alone is activity too
+        _ = try await engine.feed(for: "reader", count: 2)  // a reader without events: kept while they saw items within the window
         clock.advance(byMilliseconds: 20 * Timestamp.day)
         _ = try await engine.feed(for: "reader", count: 2)
         clock.advance(byMilliseconds: 12 * Timestamp.day)  // 32 days after the events, 12 after the feed
         _ = try await engine.ingest([EventInput(id: "5", user: "active", item: "v3", type: "like")])
-        #expect(try engine.profile(of: "chooser").recentPositives == 2)  // the like and the follow
+        // Expired as soon as the time has passed, before any sweep: feeds and the profile agree.
+        #expect(try engine.profile(of: "chooser").recentPositives == 0)
+        #expect(engine.state.withLock { $0.users[UserID(trusted: "chooser")]?.recent.count } == 2)  // held until a sweep
 
         engine.sweepIdleUsers()
         #expect(engine.statistics.usersExpired == 2)
@@ -50,6 +52,13 @@ struct UserExpiryTests {
         #expect(try reopened.profile(of: "chooser").followedCreators == [CreatorID(trusted: "c1")])
         #expect(reopened.state.withLock { $0.users[UserID(trusted: "gone")] == nil })
         #expect(try reopened.profile(of: "active").recentPositives == 1)
+
+        // A user back after the expiry starts a new profile, in the running engine and after a restart.
+        _ = try await engine.ingest([EventInput(id: "6", user: "chooser", item: "v3", type: "like")])
+        #expect(try engine.profile(of: "chooser").recentPositives == 1)
+        let again = try await openEngine(store: store, clock: clock)
+        #expect(try again.profile(of: "chooser").recentPositives == 1)
+        #expect(try again.profile(of: "chooser").followedCreators == [CreatorID(trusted: "c1")])
     }
 
     @Test func theExpiryIsAtLeastTheNoRepeatWindow() {

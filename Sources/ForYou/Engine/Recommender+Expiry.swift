@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Stale users expire (`FeedConfiguration.userProfileExpiryMilliseconds`): what the engine learned about
-// a user idle that long is dropped (see `UserState.expire`), like Monolith's expirable embeddings, so
-// memory follows the users active lately rather than every user ever seen. The log keeps their events:
-// the engine rebuilds its state from it when it opens, and expires the same users then.
+// a user with no event for that long is forgotten, like Monolith's expirable embeddings, so memory
+// follows the users active lately rather than every user ever seen. The log decides: a user back after
+// the expiry starts a new profile when their event is folded in (see `EngineState.fold`), and feeds and
+// the profile treat an expired profile as empty before any sweep, so a running engine and one rebuilt
+// from the log agree. Sweeps only free the memory: they forget expired profiles and drop users with
+// nothing left (no follow, no not-interested mark, nothing seen within the no-repeat window).
 //
 // Sweeps run in the background when the number of users has doubled since the last one (amortised
-// O(1) per user; at most twice the users active within the expiry are held), over a snapshot of the
-// ids, in chunks, so feeds wait for at most one chunk.
+// O(1) per user), over a snapshot of the ids, in chunks, so feeds wait for at most one chunk.
 
 import Synchronization
 

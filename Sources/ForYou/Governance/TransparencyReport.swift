@@ -77,7 +77,7 @@ extension Recommender {
                 "Your taste vector for the index is dropped after this many hours without a feed, and folded in again from your recent items when needed."),
             p(
                 "retention.user_profile_expiry_days", f.userProfileExpiryMilliseconds.map { "\($0 / Timestamp.day)" } ?? "never",
-                "What the engine learned about you (recent items, topics, creators, what you saw) is forgotten after this many days without activity; follows and 'not interested' marks stay."),
+                "What the engine learned about you (recent items, topics, creators) is forgotten after this many days without an event (a view, a like, ...); follows and 'not interested' marks stay."),
             p(
                 "retrieval.fresh_engagers_per_item", f.freshEngagersPerItem,
                 "An item newer than the trained model is placed among the items liked by the latest this many users who engaged with it, until the next training."),

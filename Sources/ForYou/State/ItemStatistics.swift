@@ -99,6 +99,9 @@ struct ItemStatistics {
     /// `futureHours` extra slots hold events dated ahead of the clock (validation allows a day), so
     /// they never take the slot of an hour still in the window.
     private var ring: [HourTable]
+    /// The first hour of the window by the server's clock (see ``dropHours(before:)``): an event before
+    /// it counts in the totals only.
+    private(set) var floorHour = Int64.min
     let retentionHours: Int64
     /// Region index → region; index 0 stands for "no region given".
     private(set) var regions: [RegionID?] = [nil]
@@ -119,6 +122,7 @@ struct ItemStatistics {
         guard !delta.isZero else { return }
         totals[Int(item)].add(delta, sign: sign)
         let hour = at / Timestamp.hour
+        guard hour >= floorHour else { return }
         let slot = Int(hour % Int64(ring.count))
         if ring[slot].hour != hour {
             // A slot holding a newer hour means this hour left the ring: totals only. A slot holding an
@@ -133,6 +137,8 @@ struct ItemStatistics {
     /// Empties the tables of hours before `hour`: the engine calls it with the server's clock, so the
     /// ring holds the window (and any hours dated ahead), not the hours after it that no event took over.
     mutating func dropHours(before hour: Int64) {
+        guard hour > floorHour else { return }
+        floorHour = hour
         for slot in ring.indices where ring[slot].hour != .min && ring[slot].hour < hour { ring[slot] = HourTable() }
     }
 

@@ -93,6 +93,8 @@ struct ItemStatisticsTests {
         #expect(ring.totals[0].views == 6 && ring.buckets(of: 0, sinceHour: 0).map(\.counts.views) == [1, 1, 1, 1])
         ring.dropHours(before: 3)  // the engine's clock moved on: hours 1 and 2 left the window
         #expect(ring.entryCount == 2 && ring.buckets(of: 0, sinceHour: 0).map(\.hour) == [3, 4])
+        ring.record(view, item: 0, region: nil, at: Timestamp.hour, sign: 1)  // before the window: totals only
+        #expect(ring.entryCount == 2 && ring.totals[0].views == 7)
 
         // Through the engine: the window is counted from the server's clock, and an event dated 23 hours
         // ahead leaves the hours of the window alone.

@@ -221,7 +221,6 @@ struct HealthResponse: Codable, Sendable {
 
 extension EventBatchResponse: ResponseEncodable {}
 extension ItemBatchResponse: ResponseEncodable {}
-extension FeedResponse: ResponseEncodable {}
 extension ErasureResponse: ResponseEncodable {}
 extension HealthResponse: ResponseEncodable {}
 extension ItemStatisticsResponse: ResponseEncodable {}

@@ -139,7 +139,7 @@ struct EngineState {
             if event.type == .follow, let creator = event.creator {
                 let index = catalog.intern(creator: creator)
                 user.followedCreators.insert(index)
-                user.learnAffinity(weight: configuration.signals.follow, tags: [], creator: index)
+                user.learnAffinity(weight: configuration.signals.follow, tags: [Int32](), creator: index)
             }
             return false
         }

@@ -201,7 +201,10 @@ extension EngineState {
         var least = TopK(count)
         for step in 0..<min(fresh, Self.explorationScanLimit) {
             let index = order[start + (offset + step) % fresh]
-            if eligible.allows(index) && include(index) { least.insert(index, score: -Float(engagement.exposure[Int(index)])) }
+            let score = -Float(engagement.exposure[Int(index)])
+            // The exposure decides first: once the list is full, most items are no better, and their
+            // eligibility (hash lookups) is not needed.
+            if least.admits(index, score: score) && eligible.allows(index) && include(index) { least.insert(index, score: score) }
         }
         return least.sorted().map(\.element)
     }

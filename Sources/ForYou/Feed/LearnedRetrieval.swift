@@ -48,8 +48,9 @@ final class LearnedRetrieval: Sendable {
     /// followers (or its popular items when there are none); each is scored by both halves.
     /// - Parameter userVector: the user's ALS vector for `history` (``ALSModel/userVector(history:)``).
     func recommend(
-        _ model: BlendModel, history: [Int32], userVector: [Float], excluded: IDSet, count: Int
+        _ model: BlendModel, history: [Int32], userVector: [Float], excluded: consuming IDSet, count: Int
     ) -> [(item: Int32, score: Float)] {
+        // Taken over, not copied: the bitmap spans the catalogue (125 KB at a million items).
         var skip = excluded
         for item in history { skip.insert(item) }
         let weight = model.transitionsWeight
@@ -85,7 +86,8 @@ final class LearnedRetrieval: Sendable {
             var best = neighbours.first?.score ?? 0
             userVector.withUnsafeBufferPointer { user in
                 factors.storage.withUnsafeBufferPointer { rows in
-                    for item in excluded.members(below: factors.rows) + history {
+                    // The excluded items and the history (history items are model items).
+                    for item in skip.members(below: factors.rows) {
                         best = max(best, Kernels.dot(rows.baseAddress! + Int(item) * k, user.baseAddress!, k))
                     }
                 }

@@ -22,6 +22,13 @@ struct TopK {
     /// The score of the weakest kept element (−∞ when none is kept).
     var weakestScore: Float { heap.first?.score ?? -.infinity }
 
+    /// Whether ``insert(_:score:)`` would keep the element: a check that costs no more than a comparison,
+    /// for callers whose other conditions cost more.
+    @inline(__always)
+    func admits(_ element: Int32, score: Float) -> Bool {
+        capacity > 0 && (heap.count < capacity || Self.weaker(heap[0], (element, score)))
+    }
+
     /// Offers an element; kept if it beats the weakest of the current top k.
     mutating func insert(_ element: Int32, score: Float) {
         guard capacity > 0 else { return }

@@ -12,8 +12,8 @@ struct CatalogIndex {
     private(set) var creatorOfItem: [Int32] = []
     /// Publication time of each item (ms since the epoch), flat: feeds check it for every candidate.
     private(set) var publishedAtOfItem: [Int64] = []
-    /// Tag indices of each item.
-    private(set) var tagsOfItem: [[Int32]] = []
+    /// Tag indices of each item, packed (see ItemTagTable.swift).
+    private(set) var tagsOfItem = ItemTagTable()
     private(set) var creators: [CreatorID] = []
     private(set) var creatorIndex: [CreatorID: Int32] = [:]
     private(set) var tags: [String] = []
@@ -66,7 +66,7 @@ struct CatalogIndex {
             items[i] = item
             creatorOfItem[i] = creator
             publishedAtOfItem[i] = item.publishedAt.milliseconds
-            tagsOfItem[i] = tagIndices
+            tagsOfItem.replace(at: i, with: tagIndices)
             return index
         }
         let index = Int32(items.count)

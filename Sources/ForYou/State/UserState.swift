@@ -44,7 +44,7 @@ struct UserState {
 
     /// Folds an event's weight into the tag and creator affinities.
     /// - Complexity: O(t) for t tags of the item; O(k) for k known tags and creators once per ~600 events.
-    mutating func learnAffinity(weight: Float, tags: [Int32], creator: Int32?) {
+    mutating func learnAffinity(weight: Float, tags: some Sequence<Int32>, creator: Int32?) {
         guard weight != 0 else { return }
         affinityScale /= Self.affinityDecay
         if affinityScale > 1e6 {

@@ -10,12 +10,11 @@ import Hummingbird
 
 extension FeedResponse: ResponseGenerator {
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var json = JSONBytes()
-        try write(into: &json)
+        let bytes = try jsonBytes()
         return Response(
             status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(json.bytes.count)],
-            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+            headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(bytes.count)],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The JSON of this answer, as JSONEncoder writes it.

@@ -9,7 +9,7 @@
 //
 // There are two queues, one per place where the engine serialises work anyway: reads (GET: feeds are
 // computed under the state's mutex) and writes (ingest, upserts, controls: one durable write at a
-// time). A feed never waits behind an fsync, and more slots than the engine can use would only let
+// time, and one more slot for the event batch being folded into the state meanwhile). A feed never waits behind an fsync, and more slots than the engine can use would only let
 // requests queue on its locks in arrival order, where fairness is lost (measured: `foryou bench flood`).
 
 import ForYou
@@ -101,7 +101,8 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
         self.engine = engine
         self.limiter = limiter
         reads = FairQueue(capacity: limiter.limits.concurrentRequests)
-        writes = FairQueue(capacity: limiter.limits.concurrentRequests)
+        // One more write: the engine folds one event batch into its state while it appends the next.
+        writes = FairQueue(capacity: limiter.limits.concurrentRequests + 1)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -16,9 +16,10 @@ public struct RateLimits: Sendable {
     public var burst: Int
     /// The largest request body, in bytes (algorithm packages may be 16 times larger). Default: 4 MiB.
     public var maximumBodyBytes: Int
-    /// How many API reads (GET) and, separately, how many writes run at once; beyond it, requests wait
-    /// and free slots go to keys in turn (see `FairQueue`). Default: 1, as the engine computes one feed
-    /// and makes one durable write at a time.
+    /// How many API reads (GET) run at once, and, separately, one more write than this; beyond it,
+    /// requests wait and free slots go to keys in turn (see `FairQueue`). Default: 1 (one feed and two
+    /// writes at a time), as the engine computes one feed at a time and folds one event batch into its
+    /// state while it appends the next to the log.
     public var concurrentRequests: Int
 
     public init(

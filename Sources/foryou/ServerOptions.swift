@@ -26,7 +26,7 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Retrain the model every this many seconds when events arrived since the last training (0: only on request). With several servers on one database, set it on one of them and 0 on the others.")
     var trainEvery = 3600
 
-    @Option(help: "How many API reads, and separately writes, run at once; beyond it requests wait, and each free slot goes to the next API key in turn, so a flooding key cannot starve the others. More helps a store whose requests wait on the network (PostgreSQL).")
+    @Option(help: "How many API reads run at once, and separately one more write (the engine folds one event batch while it appends the next); beyond it requests wait, and each free slot goes to the next API key in turn, so a flooding key cannot starve the others. More helps a store whose requests wait on the network (PostgreSQL).")
     var concurrentRequests = 1
 
     @Option(help: "The largest request body in bytes (a key may have its own, see `keys create --max-body-bytes`); over it the answer is 413.")

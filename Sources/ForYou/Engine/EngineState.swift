@@ -72,10 +72,12 @@ struct EngineState {
     /// - Returns: whether it was a positive engagement with a catalogued item.
     @discardableResult
     mutating func apply(_ event: Event, itemIndex: Int32? = nil) -> Bool {
-        var user = users.removeValue(forKey: event.user) ?? UserState()
-        let positive = fold(event, into: &user, sign: 1, itemIndex: itemIndex)
-        users[event.user] = user
-        return positive
+        // The users' table is moved out while the user's entry is folded into in place: one hash
+        // lookup per event, where taking the entry out and putting it back took two.
+        var table: [UserID: UserState] = [:]
+        swap(&table, &users)
+        defer { swap(&table, &users) }
+        return fold(event, into: &table[event.user, default: UserState()], sign: 1, itemIndex: itemIndex)
     }
 
     /// Replays served history (oldest first): what each user has seen, how many feeds they were served,

@@ -141,7 +141,7 @@ extension Recommender {
     /// Replaces a licensed package whose license has ended with the newest stored model that may still
     /// serve (or the rules), and audits it. Runs once, whichever request notices first.
     func retire(_ expired: ServingModel) async throws {
-        try await writes.withLock {
+        try await exclusively {
             guard learned.withLock({ $0 === expired }) else { return }
             var replacement: ServingModel?
             for bytes in try await store.savedModels() {
@@ -198,7 +198,7 @@ extension Recommender {
         let userID = try UserID(validating: user, field: "user")
         // Audited before the pseudonym key is deleted: afterwards the entry cannot be linked to the user.
         try await recordAudit("user.erased", actor: actor, user: userID)
-        let erased = try await writes.withLock {
+        let erased = try await exclusively {
             try await servedWrites.withLock {
                 // The state is updated as soon as the events are gone, so a failure in a later step
                 // (then retried by the client) never leaves their contributions behind.

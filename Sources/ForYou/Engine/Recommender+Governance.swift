@@ -69,7 +69,7 @@ extension Recommender {
         try IdentifierRules.validate(name, field: "name")
         try limits.validate()
         let created = APIKeyring.generate(name: name, role: role, limits: limits, now: clock.now())
-        try await writes.withLock {
+        try await exclusively {
             try await store.saveAPIKey(created.record)
             try await reloadKeys()
         }
@@ -83,7 +83,7 @@ extension Recommender {
     /// Revokes a key at once.
     /// - Throws: ``ForYouError/Code/notFound`` for an unknown id.
     public func revokeAPIKey(id: String, actor: String = "cli") async throws {
-        let revoked = try await writes.withLock {
+        let revoked = try await exclusively {
             guard var record = try await store.apiKeys().first(where: { $0.id == id }) else {
                 throw ForYouError(.notFound, "no API key has the id \(id)")
             }
@@ -121,7 +121,7 @@ extension Recommender {
         try controls.validate()
         // Stored and audited under the write lock, so an erasure cannot run in between and leave a
         // pseudonym key (which holds the user id) behind.
-        return try await writes.withLock {
+        return try await exclusively {
             var updated = controls
             updated.resetAt = state.withLock { $0.controls[userID]?.resetAt }
             try await store.saveUserControls(updated, of: userID)
@@ -142,7 +142,7 @@ extension Recommender {
         var random = SystemRandomNumberGenerator()
         let id = EventID(trusted: "profile-reset-\(now.milliseconds)-\(random.next() & 0xFFFF_FFFF)")
         let event = Event(id: id, user: userID, item: nil, type: .profileReset, at: now)
-        try await writes.withLock {
+        try await exclusively {
             _ = try await store.append([event])
             noteOwnEvents([event])
             var controls = state.withLock { $0.controls[userID] ?? UserControls() }
@@ -215,7 +215,7 @@ extension Recommender {
     ///   a mistyped id stores nothing about it).
     public func export(user: String, actor: String = "system") async throws -> UserExport {
         let userID = try UserID(validating: user, field: "user")
-        return try await writes.withLock { try await exportHoldingWrites(userID, actor: actor) }
+        return try await exclusively { try await exportHoldingWrites(userID, actor: actor) }
     }
 
     private func exportHoldingWrites(_ userID: UserID, actor: String) async throws -> UserExport {
@@ -292,7 +292,7 @@ extension Recommender {
             throw refusal
         }
         serving.buildRetrieval()  // before the swap, outside the locks
-        try await writes.withLock {
+        try await exclusively {
             try await store.saveModel(bytes, version: serving.version)
             inheritFreshEngagement(serving, from: learned.withLock { $0 })
             learned.withLock { $0 = serving }

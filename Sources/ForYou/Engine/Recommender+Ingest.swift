@@ -42,7 +42,7 @@ extension Recommender {
                 throw ForYouError(error.code, "items[\(index)]: \(error.message)")
             }
         }
-        try await writes.withLock {
+        try await exclusively {
             try await store.upsert(items)
             state.withLock { $0.upsert(items) }
         }
@@ -62,18 +62,22 @@ extension Recommender {
             throw ForYouError(.invalidArgument, "`events` must hold at most \(configuration.maximumEventBatch) events, got \(inputs.count)")
         }
         var result = IngestResult()
-        let fresh = try await writes.withLock {
+        // Stage one, under `writes`: validate and append to the log. Stage two, on the fold queue: fold
+        // the new events into the state, in log order, while the next batch takes stage one (see
+        // `FoldQueue`). The batch is acknowledged once both are done.
+        let folded = try await writes.withLock {
             let now = clock.now()
             // On a shared store an item may have been upserted through another server a moment ago.
             if let shared = store as? any SharedStore,
                 state.withLock({ state in inputs.contains { input in input.item.map { state.item(ItemID(trusted: $0)) == nil } ?? false } })
             {
+                await folds.drain()  // what pending folds read of the catalogue stays as it was appended
                 try await catchUpItemsLocked(from: shared)
             }
             var valid: [Event] = []
             valid.reserveCapacity(inputs.count)
             // The catalogue index of each valid event's item, looked up once for validation and folding
-            // (indices never change, and `writes` keeps upserts out until the batch is folded).
+            // (indices never change, and an upsert waits for pending folds: `exclusively`).
             var itemIndices: [Int32?] = []
             itemIndices.reserveCapacity(inputs.count)
             state.withLock { state in
@@ -81,10 +85,12 @@ extension Recommender {
                     var itemIndex: Int32?
                     do throws(ForYouError) {
                         valid.append(
-                            try configuration.validation.validate(input, now: now) { id in
-                                itemIndex = state.catalog.itemIndex[id]
-                                return itemIndex.map { state.catalog.items[Int($0)] }
-                            })
+                            try configuration.validation.validate(
+                                input, now: now,
+                                creatorAndDuration: { id in
+                                    itemIndex = state.catalog.itemIndex[id]
+                                    return itemIndex.map { (state.catalog.items[Int($0)].creator, state.catalog.items[Int($0)].durationMilliseconds) }
+                                }))
                         itemIndices.append(itemIndex)
                     } catch {
                         result.rejected.append(.init(index: index, id: input.id, code: error.code, message: error.message))
@@ -92,31 +98,26 @@ extension Recommender {
                 }
             }
             let stored = valid.isEmpty ? [] : try await store.append(valid)
-            var fresh: [Event] = []
-            var freshIndices: [Int32?] = []
-            for (position, isNew) in stored.enumerated() where isNew {
-                fresh.append(valid[position])
-                freshIndices.append(itemIndices[position])
-            }
-            noteOwnEvents(fresh)
-            // In chunks, so a feed waits for at most one chunk rather than a whole batch (each event
-            // is whole when the lock is released, and `writes` keeps other writers out meanwhile).
-            var positive: [Bool] = []
-            positive.reserveCapacity(fresh.count)
-            for start in stride(from: 0, to: fresh.count, by: Self.foldChunk) {
-                state.withLock { state in
-                    for position in start..<min(fresh.count, start + Self.foldChunk) {
-                        positive.append(state.apply(fresh[position], itemIndex: freshIndices[position]))
-                    }
+            var fresh = valid
+            var freshIndices = itemIndices
+            if stored.contains(false) {
+                fresh = []
+                freshIndices = []
+                for (position, isNew) in stored.enumerated() where isNew {
+                    fresh.append(valid[position])
+                    freshIndices.append(itemIndices[position])
                 }
             }
-            noteFreshEngagements(fresh, positive: positive)
-            dropStatisticsBeforeWindow(now: now)
-            expireIdleUsersIfDue()
+            noteOwnEvents(fresh)
             result.duplicates = valid.count - fresh.count
-            return fresh
+            let events = fresh
+            let indices = freshIndices
+            return folds.submit { [self] in
+                fold(events, itemIndices: indices, now: now)
+                return events.count
+            }
         }
-        result.accepted = fresh.count
+        result.accepted = await folded.value
         counters.withLock {
             $0.eventsAccepted += result.accepted
             $0.eventsDuplicate += result.duplicates
@@ -124,5 +125,24 @@ extension Recommender {
             $0.refusedWrongJurisdiction += result.rejected.count { $0.code == .wrongJurisdiction }
         }
         return result
+    }
+
+    /// Folds a stored batch into the state (stage two of ``ingest(_:)``, on the fold queue).
+    private func fold(_ events: [Event], itemIndices: [Int32?], now: Timestamp) {
+        // In chunks, so a feed waits for at most one chunk rather than a whole batch (each event is
+        // whole when the lock is released, and the fold queue runs one batch at a time).
+        var positive: [Bool] = []
+        positive.reserveCapacity(events.count)
+        for start in stride(from: 0, to: events.count, by: Self.foldChunk) {
+            if start > 0 { state.yieldToWaiters() }
+            state.withLock { state in
+                for position in start..<min(events.count, start + Self.foldChunk) {
+                    positive.append(state.apply(events[position], itemIndex: itemIndices[position]))
+                }
+            }
+        }
+        noteFreshEngagements(events, positive: positive)
+        dropStatisticsBeforeWindow(now: now)
+        expireIdleUsersIfDue()
     }
 }

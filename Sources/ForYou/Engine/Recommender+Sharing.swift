@@ -135,9 +135,9 @@ extension Recommender {
         case .models:
             try await reloadModels()
         case .keys:
-            try await writes.withLock { try await reloadKeys() }
+            try await exclusively { try await reloadKeys() }
         case .controls:
-            try await writes.withLock {
+            try await exclusively {
                 let controls = try await store.allUserControls()
                 state.withLock { $0.controls = controls }
             }
@@ -147,7 +147,7 @@ extension Recommender {
     }
 
     private func catchUpItems(from shared: any SharedStore) async throws {
-        try await writes.withLock { try await catchUpItemsLocked(from: shared) }
+        try await exclusively { try await catchUpItemsLocked(from: shared) }
     }
 
     /// Applies items other servers upserted; the caller holds `writes`.
@@ -159,7 +159,7 @@ extension Recommender {
     }
 
     private func catchUpEvents(from shared: any SharedStore) async throws {
-        try await writes.withLock {
+        try await exclusively {
             while true {
                 let position = sharing.withLock { $0.appliedPosition }
                 let page = try await store.page(after: position, limit: 10_000)
@@ -203,7 +203,7 @@ extension Recommender {
     /// Rebuilds the state from the store (after an erasure by another process, whose effects on the
     /// aggregates this process cannot subtract without the erased events).
     private func reloadState() async throws {
-        try await writes.withLock {
+        try await exclusively {
             try await servedWrites.withLock {
                 let loaded = try await Self.loadState(from: store, configuration: configuration, clock: clock)
                 state.withLock { $0 = loaded.state }

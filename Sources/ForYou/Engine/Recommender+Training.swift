@@ -229,7 +229,7 @@ extension Recommender {
             let serving = ServingModel(learnedModel, manifest: package.manifest, feed: configuration.feed)
             serving.buildRetrieval()  // beside the serving model, before the swap
             // Stored and swapped under the write lock, so no erasure can slip between the check and the save.
-            try await writes.withLock {
+            try await exclusively {
                 let sharedErasuresNow = try await (store as? any SharedStore)?.generations()[.erasure]
                 guard erasures.withLock({ $0 }) == erasuresBefore, sharedErasuresNow == sharedErasuresBefore else {
                     throw ForYouError(.conflict, "a user was erased while the model trained on their events; train again")

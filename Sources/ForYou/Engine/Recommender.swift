@@ -25,9 +25,22 @@ public final class Recommender: Sendable {
     let clock: any WallClock
     let state: StateLock<EngineState>
     let counters = Mutex(Statistics())
-    /// Serialises durable writes with the state updates that follow them (ingest, upsert, erase), so
+    /// Serialises durable writes: an event batch's append (its fold follows on `folds`, in the same
+    /// order), and every other write with the state update that follows it (upsert, erase, ...), so
     /// the state changes in log order and is rebuilt identically on reopen.
     let writes = AsyncLock()
+    /// Folds appended event batches into the state in log order, off Swift's cooperative pool (see
+    /// `FoldQueue`). Writers other than ingestion drain it first: ``exclusively(_:)``.
+    let folds = FoldQueue()
+
+    /// Runs `body` holding `writes` once every appended event batch is folded in: how every writer but
+    /// ingestion writes, so it sees the log and the state agree and no fold runs while it changes them.
+    func exclusively<Result>(_ body: () async throws -> Result) async rethrows -> Result {
+        try await writes.withLock {
+            await folds.drain()
+            return try await body()
+        }
+    }
     /// Serialises served-history writes with erasure, so an erased user's feed is never recorded after it.
     let servedWrites = AsyncLock()
     /// The trained model feeds use, swapped atomically; `nil` until one is trained or loaded.

@@ -37,6 +37,14 @@ extension ValidationRules {
     public func validate(
         _ input: EventInput, now: Timestamp, catalogue: (ItemID) -> Item?
     ) throws(ForYouError) -> Event {
+        try validate(input, now: now) { id in catalogue(id).map { ($0.creator, $0.durationMilliseconds) } }
+    }
+
+    /// Validates one event against what the catalogue holds of its item: its creator and duration (no
+    /// copy of the whole item, as ingestion validates every event under the state lock).
+    func validate(
+        _ input: EventInput, now: Timestamp, creatorAndDuration: (ItemID) -> (creator: CreatorID, durationMilliseconds: Int64)?
+    ) throws(ForYouError) -> Event {
         if let unknown = input.unknownField {
             throw ForYouError(.unknownField, "`\(unknown)` is not a field of an event (fields: id, user, item, creator, type, at, watch_ms, jurisdiction, region)")
         }
@@ -75,7 +83,7 @@ extension ValidationRules {
         }
         if let rawItem = input.item {
             let itemID = try ItemID(validating: rawItem, field: "item")
-            guard let catalogued = catalogue(itemID) else {
+            guard let catalogued = creatorAndDuration(itemID) else {
                 throw ForYouError(.unknownItem, "`item` names an item that was never upserted (PUT /v1/items first)")
             }
             if let rawCreator = input.creator, rawCreator != catalogued.creator.rawValue {

@@ -62,41 +62,39 @@ extension Recommender {
             throw ForYouError(.invalidArgument, "`events` must hold at most \(configuration.maximumEventBatch) events, got \(inputs.count)")
         }
         var result = IngestResult()
-        // Stage one, under `writes`: validate and append to the log. Stage two, on the fold queue: fold
-        // the new events into the state, in log order, while the next batch takes stage one (see
-        // `FoldQueue`). The batch is acknowledged once both are done.
+        let now = clock.now()
+        // On a shared store an item may have been upserted through another server a moment ago.
+        if let shared = store as? any SharedStore,
+            state.withLock({ state in inputs.contains { input in input.item.map { state.item(ItemID(trusted: $0)) == nil } ?? false } })
+        {
+            try await exclusively { try await catchUpItemsLocked(from: shared) }
+        }
+        // Validation needs the state only for the items the events name: they are looked up in one pass
+        // under the state lock, and the events checked outside any lock, so a batch is validated while
+        // the one before it is appended or folded. An item's catalogue index never changes.
+        let catalogued = state.withLock { state in
+            inputs.map { input -> (index: Int32, creator: CreatorID, durationMilliseconds: Int64)? in
+                guard let raw = input.item, let index = state.catalog.itemIndex[ItemID(trusted: raw)] else { return nil }
+                return (index, state.catalog.items[Int(index)].creator, state.catalog.items[Int(index)].durationMilliseconds)
+            }
+        }
+        var valid: [Event] = []
+        valid.reserveCapacity(inputs.count)
+        var itemIndices: [Int32?] = []
+        itemIndices.reserveCapacity(inputs.count)
+        for (index, input) in inputs.enumerated() {
+            do throws(ForYouError) {
+                let item = catalogued[index]
+                valid.append(try configuration.validation.validate(input, now: now, creatorAndDuration: { _ in item.map { ($0.creator, $0.durationMilliseconds) } }))
+                itemIndices.append(item?.index)
+            } catch {
+                result.rejected.append(.init(index: index, id: input.id, code: error.code, message: error.message))
+            }
+        }
+        // Stage one, under `writes`: append to the log. Stage two, on the fold queue: fold the new events
+        // into the state, in log order, while the next batch is appended (see `FoldQueue`). The batch is
+        // acknowledged once both are done.
         let folded = try await writes.withLock {
-            let now = clock.now()
-            // On a shared store an item may have been upserted through another server a moment ago.
-            if let shared = store as? any SharedStore,
-                state.withLock({ state in inputs.contains { input in input.item.map { state.item(ItemID(trusted: $0)) == nil } ?? false } })
-            {
-                await folds.drain()  // what pending folds read of the catalogue stays as it was appended
-                try await catchUpItemsLocked(from: shared)
-            }
-            var valid: [Event] = []
-            valid.reserveCapacity(inputs.count)
-            // The catalogue index of each valid event's item, looked up once for validation and folding
-            // (indices never change, and an upsert waits for pending folds: `exclusively`).
-            var itemIndices: [Int32?] = []
-            itemIndices.reserveCapacity(inputs.count)
-            state.withLock { state in
-                for (index, input) in inputs.enumerated() {
-                    var itemIndex: Int32?
-                    do throws(ForYouError) {
-                        valid.append(
-                            try configuration.validation.validate(
-                                input, now: now,
-                                creatorAndDuration: { id in
-                                    itemIndex = state.catalog.itemIndex[id]
-                                    return itemIndex.map { (state.catalog.items[Int($0)].creator, state.catalog.items[Int($0)].durationMilliseconds) }
-                                }))
-                        itemIndices.append(itemIndex)
-                    } catch {
-                        result.rejected.append(.init(index: index, id: input.id, code: error.code, message: error.message))
-                    }
-                }
-            }
             let stored = valid.isEmpty ? [] : try await store.append(valid)
             var fresh = valid
             var freshIndices = itemIndices

@@ -135,4 +135,30 @@ struct ItemStatisticsTests {
         bad.itemStatisticsRetentionHours = 0
         #expect(throws: ForYouError.self) { try bad.validate() }
     }
+
+    /// An hour's table (open addressing, chains per region) agrees with a dictionary of dictionaries
+    /// through additions and subtractions over 20,000 items (many grows), regions old and new.
+    @Test func anHourTableAgreesWithDictionariesThroughAddsAndSubtractions() {
+        var random = SplitMix64(seed: 5)
+        var table = ItemStatistics.HourTable(hour: 1)
+        var expected: [Int32: [Int32: ItemCounts]] = [:]
+        for step in 0..<60_000 {
+            let item = Int32(random.next() % 20_000)
+            let region = Int32(random.next() % 4)
+            let delta = ItemCounts(of: random.next() % 2 == 0 ? .view : .like, watchMilliseconds: 5_000, durationMilliseconds: 10_000)
+            // One step in five takes away; a subtraction from an absent item or region adds nothing.
+            let sign: Int32 = step % 5 == 4 ? -1 : 1
+            table.add(delta, item: item, region: region, sign: sign)
+            if sign > 0 {
+                expected[item, default: [:]][region, default: ItemCounts()].add(delta, sign: 1)
+            } else if expected[item]?[region] != nil {
+                expected[item]![region]!.add(delta, sign: -1)
+            }
+        }
+        #expect(table.itemCount == expected.count)
+        for item in Int32(0)..<20_000 {
+            let counts = Dictionary(uniqueKeysWithValues: table.counts(of: item).map { ($0.region, $0.counts) })
+            #expect(counts == (expected[item] ?? [:]), "item \(item)")
+        }
+    }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Ingestion in two stages. A batch is validated and appended to the log under `writes`; it is then
-// folded into the state here, in append order, while the next batch is validated and appended. The
+// Ingestion in two stages. A batch, validated beforehand, is appended to the log under `writes`; it is
+// then folded into the state here, in append order, while the next batch is appended. The
 // log's fsync of one batch and the fold of the one before overlap instead of taking turns, and the
 // fold runs on a thread of its own rather than on Swift's cooperative pool: on two cores that pool
 // has two threads, and a fold that holds one of them (and makes feeds on the other wait for the state

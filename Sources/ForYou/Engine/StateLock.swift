@@ -49,7 +49,7 @@ final class StateLock<Value: Sendable>: @unchecked Sendable {
     /// turns of the lock (a batch folded in chunks): a pthread mutex is not fair, and a thread that
     /// unlocks and locks again at once nearly always wins against one that has to wake up, so a feed
     /// waiting for the state would otherwise wait for the whole batch, not one chunk. Gives up after
-    /// about a millisecond's yields.
+    /// 1,000 yields.
     func yieldToWaiters() {
         var turns = 0
         while waiters.load(ordering: .relaxed) > 0 && turns < 1_000 {

@@ -40,8 +40,8 @@ extension ValidationRules {
         try validate(input, now: now) { id in catalogue(id).map { ($0.creator, $0.durationMilliseconds) } }
     }
 
-    /// Validates one event against what the catalogue holds of its item: its creator and duration (no
-    /// copy of the whole item, as ingestion validates every event under the state lock).
+    /// Validates one event against what the catalogue holds of its item: its creator and duration, which
+    /// ingestion looks up for a whole batch under the state lock (no copy of the whole item).
     func validate(
         _ input: EventInput, now: Timestamp, creatorAndDuration: (ItemID) -> (creator: CreatorID, durationMilliseconds: Int64)?
     ) throws(ForYouError) -> Event {

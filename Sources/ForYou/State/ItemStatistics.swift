@@ -48,7 +48,7 @@ struct ItemStatistics {
     /// One hour's counts: per item, a chain of (region, counts) entries in one flat array, so a new
     /// region of an item allocates nothing of its own. Items find their chain through an
     /// open-addressing table (a multiplicative hash, linear probing; key and head in one slot, so one
-    /// cache miss), cheaper per update than a Swift dictionary, which hashes every key with SipHash.
+    /// cache miss) in place of a Swift dictionary, which hashes every key with SipHash.
     struct HourTable {
         struct Entry {
             var region: Int32

@@ -80,6 +80,21 @@ struct EngineState {
         return fold(event, into: &table[event.user, default: UserState()], sign: 1, itemIndex: itemIndex)
     }
 
+    /// Reads what folding these events reads first of each catalogued item, in a pass of its own (see
+    /// CacheWarming.swift): at a million items each read is a likely cache miss, and folding event after
+    /// event would wait for them one at a time.
+    /// - Parameter itemIndices: the catalogue index of each event's item, when it has one.
+    func warm(_ events: ArraySlice<Event>, itemIndices: ArraySlice<Int32?>) {
+        var sum: UInt64 = 0
+        for (event, index) in zip(events, itemIndices) {
+            guard let index else { continue }
+            let i = Int(index)
+            sum &+= UInt64(UInt32(bitPattern: catalog.creatorOfItem[i])) &+ UInt64(catalog.tagsOfItem.tagCount(i))
+            sum &+= engagement.warmth(of: index) &+ statistics.warmth(of: index, at: event.at.milliseconds)
+        }
+        CacheWarming.keep(sum)
+    }
+
     /// Replays served history (oldest first): what each user has seen, how many feeds they were served,
     /// the creator their last feed ended with, and each item's exposure. Records of one feed share a time.
     mutating func markServed(_ records: [ServedRecord]) {

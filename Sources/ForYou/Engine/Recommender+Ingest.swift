@@ -134,7 +134,9 @@ extension Recommender {
         for start in stride(from: 0, to: events.count, by: Self.foldChunk) {
             if start > 0 { state.yieldToWaiters() }
             state.withLock { state in
-                for position in start..<min(events.count, start + Self.foldChunk) {
+                let chunk = start..<min(events.count, start + Self.foldChunk)
+                state.warm(events[chunk], itemIndices: itemIndices[chunk])
+                for position in chunk {
                     positive.append(state.apply(events[position], itemIndex: itemIndices[position]))
                 }
             }

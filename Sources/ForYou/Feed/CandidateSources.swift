@@ -61,6 +61,11 @@ extension EngineState {
     /// `coVisitationPerSource` best of each source item (a popular item is co-visited with thousands).
     func coVisitationCandidates(_ user: UserState, _ eligible: Eligibility, into candidates: inout [Int32: Candidate]) {
         var recency: Float = 1
+        // A row's neighbours are read in chunks: the popularity and publication time of a chunk's
+        // neighbours that may still enter the list are read ahead (CacheWarming.swift), then the chunk
+        // is scored.
+        var chunk: [(item: Int32, weight: Float)] = []
+        chunk.reserveCapacity(Self.coVisitationChunk)
         for positive in user.recent.reversed() {
             defer { recency *= 0.9 }
             let row = engagement.coVisitation(of: positive.item)
@@ -72,12 +77,28 @@ extension EngineState {
             // list is full, most of a popular item's thousands of neighbours are passed over without
             // reading their popularity (a cache miss each).
             let bound = sourceWeight / sourcePopularity.squareRoot() * 1.000_1  // slack for rounding
-            for (item, weight) in row {
-                if best.isFull && weight * bound < best.weakestScore { continue }
-                let normaliser = (sourcePopularity * (engagement.popularity[Int(item)] + 1)).squareRoot()
-                let score = sourceWeight * weight / normaliser
-                if best.isFull && score < best.weakestScore { continue }
-                if eligible.allows(item) { best.insert(item, score: score) }
+            var neighbours = row.makeIterator()
+            var more = true
+            while more {
+                chunk.removeAll(keepingCapacity: true)
+                var warmth: UInt64 = 0
+                while chunk.count < Self.coVisitationChunk {
+                    guard let (item, weight) = neighbours.next() else {
+                        more = false
+                        break
+                    }
+                    if best.isFull && weight * bound < best.weakestScore { continue }
+                    warmth &+= UInt64(engagement.popularity[Int(item)].bitPattern) &+ UInt64(bitPattern: catalog.publishedAtOfItem[Int(item)])
+                    chunk.append((item, weight))
+                }
+                CacheWarming.keep(warmth)
+                for (item, weight) in chunk {
+                    if best.isFull && weight * bound < best.weakestScore { continue }
+                    let normaliser = (sourcePopularity * (engagement.popularity[Int(item)] + 1)).squareRoot()
+                    let score = sourceWeight * weight / normaliser
+                    if best.isFull && score < best.weakestScore { continue }
+                    if eligible.allows(item) { best.insert(item, score: score) }
+                }
             }
             for (item, score) in best.sorted() {
                 candidates[item, default: Candidate()].coVisitation += score
@@ -198,10 +219,17 @@ extension EngineState {
         let fresh = end - start
         guard fresh > 0 else { return [] }
         let offset = fresh > Self.explorationScanLimit ? Int(random.next() % UInt64(fresh)) : 0
-        var least = TopK(count)
+        // The exposures first, in a loop of their own: independent loads the processor overlaps (see
+        // CacheWarming.swift), where reading each inside the selection below waited for its miss.
+        var scanned: [(index: Int32, exposure: Int32)] = []
+        scanned.reserveCapacity(min(fresh, Self.explorationScanLimit))
         for step in 0..<min(fresh, Self.explorationScanLimit) {
             let index = order[start + (offset + step) % fresh]
-            let score = -Float(engagement.exposure[Int(index)])
+            scanned.append((index, engagement.exposure[Int(index)]))
+        }
+        var least = TopK(count)
+        for (index, exposure) in scanned {
+            let score = -Float(exposure)
             // The exposure decides first: once the list is full, most items are no better, and their
             // eligibility (hash lookups) is not needed.
             if least.admits(index, score: score) && eligible.allows(index) && include(index) { least.insert(index, score: score) }
@@ -211,6 +239,10 @@ extension EngineState {
 
     /// How many co-visited items of one source item a feed ranks. Default: 100.
     static let coVisitationPerSource = 100
+
+    /// How many co-visited items are read ahead at a time: enough misses in flight to overlap, few enough
+    /// that a chunk's reads do not go ahead of the list's pruning bound by much.
+    static let coVisitationChunk = 16
 
     /// How many fresh items one feed looks at for exploration.
     static let explorationScanLimit = 1_000

@@ -156,6 +156,12 @@ extension EngineState {
         var bestOfCreator: [Int32: (item: Int32, score: Float)] = [:]
         var scored: [Int32: (strongestSource: UInt8, parts: SIMD8<Float>, topic: Float)] = [:]
         scored.reserveCapacity(candidates.count)
+        // Each candidate's creator and tags are read ahead (CacheWarming.swift): at a million items, each is a likely miss.
+        var warmth: UInt64 = 0
+        for item in candidates.keys {
+            warmth &+= UInt64(bitPattern: Int64(catalog.creatorOfItem[Int(item)])) &+ UInt64(catalog.tagsOfItem.tagCount(Int(item)))
+        }
+        CacheWarming.keep(warmth)
         for (item, candidate) in candidates {
             let i = Int(item)
             let parts: (Float, Float, Float, Float, Float) = (

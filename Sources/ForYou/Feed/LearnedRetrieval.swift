@@ -66,7 +66,6 @@ final class LearnedRetrieval: Sendable {
         }
         var candidates = Set(transitions.keys.filter { !skip.contains($0) })
         let factors = model.als.itemFactors
-        let k = factors.columns
         var alsScale: Float = 0
         // Items newer than the model have no factors, and items with a collaborative vector (see
         // LearnedRetrieval+FreshVectors.swift) are not placed by theirs: their score is the search's.
@@ -82,28 +81,34 @@ final class LearnedRetrieval: Sendable {
             for neighbour in neighbours where Int(neighbour.id) >= factors.rows || fresh.members.contains(neighbour.id) {
                 newItemScores[neighbour.id] = neighbour.score
             }
-            // `BlendModel` scales by the best score over every item, the skipped ones included.
+            // `BlendModel` scales by the best score over every item, the skipped ones included: the
+            // excluded items and the history (history items are model items).
             var best = neighbours.first?.score ?? 0
-            userVector.withUnsafeBufferPointer { user in
-                factors.storage.withUnsafeBufferPointer { rows in
-                    // The excluded items and the history (history items are model items).
-                    for item in skip.members(below: factors.rows) {
-                        best = max(best, Kernels.dot(rows.baseAddress! + Int(item) * k, user.baseAddress!, k))
-                    }
-                }
-            }
+            for dot in Self.dots(skip.members(below: factors.rows), factors, userVector) { best = max(best, dot) }
             alsScale = best > 0 ? (1 - weight) / best : 0
         }
+        let scored = Array(candidates)
+        let modelItems = scored.filter { newItemScores[$0] == nil && Int($0) < factors.rows }
+        var dots = Self.dots(modelItems, factors, userVector).makeIterator()
         var top = TopK(count)
-        userVector.withUnsafeBufferPointer { user in
-            factors.storage.withUnsafeBufferPointer { rows in
-                for item in candidates {
-                    let dot = newItemScores[item] ?? (Int(item) < factors.rows ? Kernels.dot(rows.baseAddress! + Int(item) * k, user.baseAddress!, k) : 0)
-                    let als = alsScale * dot
-                    top.insert(item, score: weight * (transitions[item] ?? 0) + als)
-                }
-            }
+        for item in scored {
+            let dot = newItemScores[item] ?? (Int(item) < factors.rows ? dots.next()! : 0)
+            let als = alsScale * dot
+            top.insert(item, score: weight * (transitions[item] ?? 0) + als)
         }
         return top.sorted().map { ($0.element, $0.score) }
+    }
+
+    /// The inner product of `user` with each item's row of `factors`, in order; the rows are read ahead
+    /// (see CacheWarming.swift), each being a likely cache miss at a million items.
+    /// - Precondition: every item is a row of `factors`.
+    static func dots(_ items: [Int32], _ factors: Matrix, _ user: [Float]) -> [Float] {
+        let k = factors.columns
+        return user.withUnsafeBufferPointer { user in
+            factors.storage.withUnsafeBufferPointer { rows in
+                CacheWarming.warmRows(items, of: rows.baseAddress!, columns: k)
+                return items.map { Kernels.dot(rows.baseAddress! + Int($0) * k, user.baseAddress!, k) }
+            }
+        }
     }
 }

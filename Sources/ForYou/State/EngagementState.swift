@@ -55,6 +55,12 @@ struct EngagementState {
         Int(item) < coVisitationRows.count ? coVisitationRows[Int(item)] : CoVisitationRow()
     }
 
+    /// Reads what ``add(item:weight:at:recent:sign:)`` reads first of an item (see CacheWarming.swift).
+    func warmth(of item: Int32) -> UInt64 {
+        let i = Int(item)
+        return UInt64(coVisitationRows[i].count) &+ trending[i].bitPattern &+ UInt64(popularity[i].bitPattern)
+    }
+
     /// Adds (sign +1) or removes (sign -1) one positive engagement and its co-visitations.
     mutating func add(item: Int32, weight: Float, at: Int64, recent: [UserState.RecentPositive], sign: Float) {
         let i = Int(item)

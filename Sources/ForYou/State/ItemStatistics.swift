@@ -78,6 +78,13 @@ struct ItemStatistics {
             return slot
         }
 
+        /// Reads the item's home slot (see CacheWarming.swift).
+        func warmth(of item: Int32) -> UInt64 {
+            guard !slots.isEmpty else { return 0 }
+            let home = Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: item)) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (slots.count - 1)
+            return UInt64(UInt32(bitPattern: slots[home].head))
+        }
+
         /// The item's first entry, if it has one.
         private func head(of item: Int32) -> Int32? {
             guard !slots.isEmpty else { return nil }
@@ -169,6 +176,13 @@ struct ItemStatistics {
         }
         guard let r = intern(region, adding: sign > 0) else { return }
         ring[slot].add(delta, item: item, region: r, sign: sign)
+    }
+
+    /// Reads what ``record(_:item:region:at:sign:)`` reads first of an item (see CacheWarming.swift).
+    func warmth(of item: Int32, at: Int64) -> UInt64 {
+        let hour = at / Timestamp.hour
+        let slot = Int(hour % Int64(ring.count))
+        return UInt64(bitPattern: totals[Int(item)].views) &+ (hour >= floorHour && ring[slot].hour == hour ? ring[slot].warmth(of: item) : 0)
     }
 
     /// Empties the tables of hours before `hour`: the engine calls it with the server's clock, so the

@@ -23,6 +23,9 @@ struct ItemTagTable {
         return ItemTags(row: row, more: row[3] > Int32(Self.inline) ? overflow[Int32(index)] : nil)
     }
 
+    /// How many tags the item at `index` has; reading it brings the item's row into the cache.
+    func tagCount(_ index: Int) -> Int { Int(rows[index][3]) }
+
     /// Adds the next item's tags.
     mutating func append(_ tags: [Int32]) {
         rows.append(Self.row(tags))

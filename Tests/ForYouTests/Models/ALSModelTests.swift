@@ -144,7 +144,7 @@ struct ALSItemFoldInTests {
 
         var aucSum = 0.0
         var rankSum = 0.0
-        for (cluster, item) in heldOut.enumerated() {
+        for cluster in heldOut.indices {
             let members = clusterOf.indices.filter { clusterOf[$0] == cluster }
             let engagers = members.prefix(5)  // a new item's first audience
             let newcomers = members.suffix(usersPerCluster / 2)

@@ -38,13 +38,13 @@ struct GlobalRankings {
     /// An item's engagement grew (a positive event).
     mutating func raise(_ item: Int32, catalog: CatalogIndex, engagement: EngagementState) {
         guard !isStale else { return }
-        let trending = { (i: Int32) in engagement.trending[Int(i)] }
-        let popularity = { (i: Int32) in Double(engagement.popularity[Int(i)]) }
-        if engagement.trending[Int(item)] > 0 { trendingList.raise(item, key: trending) }
-        popularList.raise(item, key: popularity)
+        let trending = engagement.trending[Int(item)]
+        let popularity = Double(engagement.popularity[Int(item)])
+        if trending > 0 { trendingList.raise(item, to: trending) }
+        popularList.raise(item, to: popularity)
         for tag in catalog.tagsOfItem[Int(item)] {
-            if engagement.trending[Int(item)] > 0 { trendingByTag[Int(tag)].raise(item, key: trending) }
-            popularByTag[Int(tag)].raise(item, key: popularity)
+            if trending > 0 { trendingByTag[Int(tag)].raise(item, to: trending) }
+            popularByTag[Int(tag)].raise(item, to: popularity)
         }
     }
 

@@ -10,16 +10,25 @@
 struct RankedList {
     /// Best first.
     private(set) var items: [Int32] = []
+    /// Each member's key, beside it: placing an item compares it with members' keys read here, not
+    /// from the owner's per-item values, where each read is a likely cache miss at a million items.
+    /// Current as long as the owner raises every list an item is in whenever its key grows, and
+    /// rebuilds otherwise (see the invariant above).
+    private var keys: [Double] = []
     let depth: Int
 
     init(depth: Int) { self.depth = depth }
 
+    /// Whether `a` (with key `ka`) ranks above `b` (with key `kb`).
+    @inline(__always)
+    private static func ranks(_ a: Int32, _ ka: Double, above b: Int32, _ kb: Double) -> Bool {
+        ka > kb || (ka == kb && a < b)
+    }
+
     /// Whether `a` ranks above `b`.
     @inline(__always)
     private static func ranks(_ a: Int32, above b: Int32, _ key: (Int32) -> Double) -> Bool {
-        let ka = key(a)
-        let kb = key(b)
-        return ka > kb || (ka == kb && a < b)
+        ranks(a, key(a), above: b, key(b))
     }
 
     /// Rebuilds the list from every candidate. - Complexity: O(n log depth).
@@ -51,39 +60,49 @@ struct RankedList {
             }
         }
         items = heap.sorted { Self.ranks($0, above: $1, key) }
+        keys = items.map(key)
     }
 
-    /// Moves `item` to its place after its key grew, entering the list if it now ranks high enough.
+    /// Moves `item` to its place after its key grew to `key`, entering the list if it now ranks high enough.
     /// - Complexity: O(log depth) when the item stays out; O(depth) at worst otherwise.
-    mutating func raise(_ item: Int32, key: (Int32) -> Double) {
+    mutating func raise(_ item: Int32, to key: Double) {
         // Every member ranks at least as high as the last, so an item ranking below it is no member.
         if items.count >= depth {
-            guard let last = items.last, last == item || Self.ranks(item, above: last, key) else { return }
+            guard let last = items.last, last == item || Self.ranks(item, key, above: last, keys[items.count - 1]) else { return }
         }
+        // A member's stored key is its old one, lower or equal: it ranks below `item` and so sits at or
+        // after `target`, usually close by.
         let target = insertionPoint(of: item, key: key)
-        // A member only moved up: it sits at or below its new place, usually close by.
         if let position = items[target...].firstIndex(of: item) {
-            guard position > target else { return }
             items[target...position].rotateRightByOne()
+            keys[target...position].rotateRightByOne()
+            keys[target] = key
             return
         }
-        if items.count >= depth { items.removeLast() }
+        if items.count >= depth {
+            items.removeLast()
+            keys.removeLast()
+        }
         items.insert(item, at: target)
+        keys.insert(key, at: target)
     }
 
     /// Appends new items whose key is the lowest possible (0), while the list has room: they rank below
     /// everything already in it, in index order.
     mutating func appendLowest(_ newItems: some Sequence<Int32>) {
-        for item in newItems where items.count < depth { items.append(item) }
+        for item in newItems where items.count < depth {
+            items.append(item)
+            keys.append(0)
+        }
     }
 
-    /// The first position whose item ranks below `item`.
-    private func insertionPoint(of item: Int32, key: (Int32) -> Double) -> Int {
+    /// The first position whose item ranks below `item` with `key`.
+    private func insertionPoint(of item: Int32, key: Double) -> Int {
         var low = 0
         var high = items.count
         while low < high {
             let middle = (low + high) / 2
-            if Self.ranks(items[middle], above: item, key) { low = middle + 1 } else { high = middle }
+            if Self.ranks(items[middle], keys[middle], above: item, key) { low = middle + 1 } else { high = middle }
         }
         return low
     }

@@ -15,7 +15,7 @@ import Testing
         for _ in 0..<5_000 {
             let item = Int32(random.next() % 500)
             keys[Int(item)] += Double(random.next() % 3)  // 0 now and then: raising by nothing is allowed
-            kept.raise(item) { keys[Int($0)] }
+            kept.raise(item, to: keys[Int(item)])
             var rebuilt = RankedList(depth: 40)
             rebuilt.rebuild(from: 0..<500) { keys[Int($0)] }
             #expect(kept.items == rebuilt.items)

@@ -86,11 +86,18 @@ struct EngineState {
     /// - Parameter itemIndices: the catalogue index of each event's item, when it has one.
     func warm(_ events: ArraySlice<Event>, itemIndices: ArraySlice<Int32?>) {
         var sum: UInt64 = 0
-        for (event, index) in zip(events, itemIndices) {
-            guard let index else { continue }
+        // By position: binding each event to a variable would copy it (its strings retained and released).
+        for position in events.indices {
+            guard let index = itemIndices[position] else { continue }
             let i = Int(index)
             sum &+= UInt64(UInt32(bitPattern: catalog.creatorOfItem[i])) &+ UInt64(catalog.tagsOfItem.tagCount(i))
-            sum &+= engagement.warmth(of: index) &+ statistics.warmth(of: index, at: event.at.milliseconds)
+            sum &+= engagement.warmth(of: index) &+ statistics.warmth(of: index, region: events[position].region, at: events[position].at.milliseconds)
+            // The user's entry, their tables, and the co-visitation rows of their latest positive items
+            // (a positive event bumps a pair with each).
+            guard let entry = users.index(forKey: events[position].user) else { continue }
+            let user = users.values[entry]
+            sum &+= UInt64(user.seen.count &+ user.tagAffinity.count &+ user.creatorAffinity.count)
+            for positive in user.recent { sum &+= engagement.warmth(ofRow: positive.item) }
         }
         CacheWarming.keep(sum)
     }

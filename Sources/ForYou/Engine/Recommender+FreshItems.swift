@@ -12,11 +12,25 @@ extension Recommender {
 
     /// Notes the positive events on items the serving model does not place (see ``ServingModel/placesByFactors(_:)``), and starts a refit.
     /// Only an indexed model (a large catalogue) holds such vectors; below the threshold it scores every item.
-    func noteFreshEngagements(_ events: [Event], positive: [Bool]) {
+    /// - Parameter itemIndices: each event's catalogue index, when known: the model's answer for an item
+    ///   is then remembered by that index (``LearnedRetrieval/placement``).
+    func noteFreshEngagements(_ events: [Event], positive: [Bool], itemIndices: [Int32?] = []) {
         guard let serving = learned.withLock({ $0 }), let retrieval = serving.retrieval else { return }
         var pairs: [(item: ItemID, user: UserID)] = []
-        for (event, isPositive) in zip(events, positive) where isPositive {
-            if let item = event.item, !serving.placesByFactors(item) { pairs.append((item, event.user)) }
+        retrieval.placement.withLock { placement in
+            // By position: binding each event to a variable would copy it (its strings retained and released).
+            for position in events.indices where positive[position] {
+                guard let item = events[position].item else { continue }
+                guard position < itemIndices.count, let index = itemIndices[position] else {
+                    if !serving.placesByFactors(item) { pairs.append((item, events[position].user)) }
+                    continue
+                }
+                if !placement.known.contains(index) {
+                    placement.known.insert(index)
+                    if serving.placesByFactors(item) { placement.placed.insert(index) }
+                }
+                if !placement.placed.contains(index) { pairs.append((item, events[position].user)) }
+            }
         }
         guard !pairs.isEmpty else { return }
         if retrieval.noteEngagements(pairs, engagersPerItem: configuration.feed.freshEngagersPerItem) {

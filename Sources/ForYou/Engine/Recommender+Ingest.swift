@@ -141,7 +141,7 @@ extension Recommender {
                 }
             }
         }
-        noteFreshEngagements(events, positive: positive)
+        noteFreshEngagements(events, positive: positive, itemIndices: itemIndices)
         dropStatisticsBeforeWindow(now: now)
         expireIdleUsersIfDue()
     }

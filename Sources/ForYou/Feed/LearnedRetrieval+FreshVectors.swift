@@ -58,6 +58,15 @@ final class FreshVectors: Sendable {
     }
 }
 
+/// Which catalogue items the model places, as far as ingestion has asked: the answer for an item never
+/// changes for one model, and finding it (a lookup by id among a million) costs far more than a bit.
+struct CataloguePlacement {
+    /// Catalogue indices asked about.
+    var known = IDSet()
+    /// Those of them that the model's factors place.
+    var placed = IDSet()
+}
+
 /// Who engaged with the items the model does not place, and which need a new vector.
 struct FreshEngagement {
     /// Item → its latest engagers, oldest first.
@@ -81,15 +90,19 @@ extension LearnedRetrieval {
     func noteEngagements(_ pairs: [(item: ItemID, user: UserID)], engagersPerItem: Int) -> Bool {
         fresh.withLock { state in
             for (item, user) in pairs {
-                var users = state.engagers[item] ?? []
-                if let existing = users.firstIndex(of: user) { users.remove(at: existing) }
-                users.append(user)
-                if users.count > engagersPerItem { users.removeFirst(users.count - engagersPerItem) }
-                state.engagers[item] = users
+                // Changed in place: one lookup, and no copy of the list.
+                Self.note(user, in: &state.engagers[item, default: []], limit: engagersPerItem)
                 state.pending.insert(item)
             }
             return state.claimRefit()
         }
+    }
+
+    /// Moves `user` to the end of `users` (the latest engager), keeping the latest `limit`.
+    private static func note(_ user: UserID, in users: inout [UserID], limit: Int) {
+        if let existing = users.firstIndex(of: user) { users.remove(at: existing) }
+        users.append(user)
+        if users.count > limit { users.removeFirst(users.count - limit) }
     }
 
     /// Forgets an erased user: the items they engaged with are refitted without them, and every other

@@ -30,6 +30,8 @@ final class LearnedRetrieval: Sendable {
     let fresh = Mutex(FreshEngagement())
     /// Their collaborative vectors, scored exactly beside the index.
     let freshVectors = Mutex(FreshVectors())
+    /// Which catalogue items the model places, found as events name them.
+    let placement = Mutex(CataloguePlacement())
 
     /// Indexes the model's ALS item factors. - Complexity: O(N · efConstruction · M · log N) inner products.
     init(_ model: BlendModel, configuration: HNSWIndex.Configuration = HNSWIndex.Configuration()) throws {

@@ -61,6 +61,9 @@ struct EngagementState {
         return UInt64(coVisitationRows[i].count) &+ trending[i].bitPattern &+ UInt64(popularity[i].bitPattern)
     }
 
+    /// Reads where an item's co-visitation row is (see CacheWarming.swift).
+    func warmth(ofRow item: Int32) -> UInt64 { UInt64(coVisitationRows[Int(item)].count) }
+
     /// Adds (sign +1) or removes (sign -1) one positive engagement and its co-visitations.
     mutating func add(item: Int32, weight: Float, at: Int64, recent: [UserState.RecentPositive], sign: Float) {
         let i = Int(item)

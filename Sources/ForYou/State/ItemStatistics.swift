@@ -6,9 +6,9 @@
 //
 // Totals are flat arrays by catalogue index. The hourly counts cover the latest `retentionHours` hours
 // (an event older than the ring counts in the totals only): a ring of one table per hour,
-// item → a chain of counts per region in a flat array; an hour's slot is taken over whole by the
-// newer hour that needs it. Memory is bounded by the events of the retention window, not by the log,
-// and an update is one hash lookup and a short chain walk.
+// (item, region) → counts in a flat array, each item's regions chained for reading them; an hour's slot
+// is taken over whole by the newer hour that needs it. Memory is bounded by the events of the retention
+// window, not by the log, and an update is one hash probe.
 
 /// Views, completion, likes and shares of an item.
 struct ItemCounts: Equatable, Sendable {
@@ -45,10 +45,11 @@ struct ItemCounts: Equatable, Sendable {
 }
 
 struct ItemStatistics {
-    /// One hour's counts: per item, a chain of (region, counts) entries in one flat array, so a new
-    /// region of an item allocates nothing of its own. Items find their chain through an
-    /// open-addressing table (a multiplicative hash, linear probing; key and head in one slot, so one
-    /// cache miss) in place of a Swift dictionary, which hashes every key with SipHash.
+    /// One hour's counts: (region, counts) entries in one flat array, so a new region of an item
+    /// allocates nothing of its own. An event finds its entry through an open-addressing table of
+    /// (item, region) pairs; each item's entries are also chained from a second table, for reading an
+    /// item's regions. Both use a multiplicative hash and linear probing with key and value in one slot
+    /// (one cache miss), in place of Swift dictionaries, which hash every key with SipHash.
     struct HourTable {
         struct Entry {
             var region: Int32
@@ -57,32 +58,60 @@ struct ItemStatistics {
         }
         /// The event hour this table holds (event time in ms / one hour).
         var hour = Int64.min
-        /// An item (index + 1; 0: empty) and its first entry.
+        /// An item (index + 1; 0: empty) and its first entry: the chain of its regions, for reading them.
         private struct Slot {
             var key: Int32 = 0
             var head: Int32 = -1
         }
-        /// A power of two in size, at most 3/4 full.
+        /// An (item, region) pair (see ``pairKey(_:_:)``; 0: empty) and its entry: an event finds its
+        /// counts in one probe, where walking the item's chain (one entry per region, scattered) cost a
+        /// cache miss per region passed, twenty for a popular item.
+        private struct PairSlot {
+            var key: UInt64 = 0
+            var entry: Int32 = -1
+        }
+        /// Power-of-two sized, at most 3/4 full; both use multiplicative hashing and linear probing.
         private var slots: [Slot] = []
+        private var pairs: [PairSlot] = []
         /// How many items the table holds.
         private(set) var itemCount = 0
         var entries: [Entry] = []
 
         init(hour: Int64 = .min) { self.hour = hour }
 
+        @inline(__always)
+        private static func pairKey(_ item: Int32, _ region: Int32) -> UInt64 {
+            UInt64(UInt32(bitPattern: item &+ 1)) << 32 | UInt64(UInt32(bitPattern: region))
+        }
+
+        @inline(__always)
+        private static func home(_ key: UInt64, mask: Int) -> Int {
+            Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        }
+
         /// The slot holding `item`, or the empty slot where it would go. The table must not be empty.
         private func slot(of item: Int32) -> Int {
             let mask = slots.count - 1
-            var slot = Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: item)) &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+            var slot = Self.home(UInt64(UInt32(bitPattern: item)), mask: mask)
             while slots[slot].key != 0 && slots[slot].key != item &+ 1 { slot = (slot + 1) & mask }
             return slot
         }
 
-        /// Reads the item's home slot (see CacheWarming.swift).
-        func warmth(of item: Int32) -> UInt64 {
-            guard !slots.isEmpty else { return 0 }
-            let home = Int(truncatingIfNeeded: (UInt64(UInt32(bitPattern: item)) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (slots.count - 1)
-            return UInt64(UInt32(bitPattern: slots[home].head))
+        /// The slot holding the pair `key`, or the empty slot where it would go. The table must not be empty.
+        private func pairSlot(of key: UInt64) -> Int {
+            let mask = pairs.count - 1
+            var slot = Self.home(key, mask: mask)
+            while pairs[slot].key != 0 && pairs[slot].key != key { slot = (slot + 1) & mask }
+            return slot
+        }
+
+        /// Reads the pair's home slot and, when it holds the pair, its counts (see CacheWarming.swift).
+        func warmth(of item: Int32, region: Int32) -> UInt64 {
+            guard !pairs.isEmpty else { return 0 }
+            let key = Self.pairKey(item, region)
+            let slot = pairs[Self.home(key, mask: pairs.count - 1)]
+            guard slot.key == key, slot.entry >= 0, Int(slot.entry) < entries.count else { return slot.key }
+            return UInt64(bitPattern: entries[Int(slot.entry)].counts.views)
         }
 
         /// The item's first entry, if it has one.
@@ -98,29 +127,35 @@ struct ItemStatistics {
             for entry in old where entry.key != 0 { slots[slot(of: entry.key - 1)] = entry }
         }
 
+        private mutating func growPairs() {
+            let old = pairs
+            pairs = Array(repeating: PairSlot(), count: max(64, old.count * 2))
+            for pair in old where pair.key != 0 { pairs[pairSlot(of: pair.key)] = pair }
+        }
+
         mutating func add(_ delta: ItemCounts, item: Int32, region: Int32, sign: Int32) {
-            if sign > 0 && (itemCount + 1) * 4 > slots.count * 3 { grow() }
-            guard !slots.isEmpty else { return }  // a subtraction from an empty table
-            let slot = slot(of: item)
-            guard slots[slot].key != 0 else {
-                guard sign > 0 else { return }
-                slots[slot] = Slot(key: item &+ 1, head: Int32(entries.count))
-                itemCount += 1
-                entries.append(Entry(region: region, next: -1, counts: delta))
+            if sign > 0 && (entries.count + 1) * 4 > pairs.count * 3 { growPairs() }
+            guard !pairs.isEmpty else { return }  // a subtraction from an empty table
+            let key = Self.pairKey(item, region)
+            let pair = pairSlot(of: key)
+            if pairs[pair].key != 0 {
+                entries[Int(pairs[pair].entry)].counts.add(delta, sign: sign)
                 return
             }
-            var index = Int(slots[slot].head)
-            while true {
-                if entries[index].region == region {
-                    entries[index].counts.add(delta, sign: sign)
-                    return
-                }
-                guard entries[index].next >= 0 else { break }
-                index = Int(entries[index].next)
-            }
             guard sign > 0 else { return }
-            entries[index].next = Int32(entries.count)
-            entries.append(Entry(region: region, next: -1, counts: delta))
+            // A new pair: its entry goes first in the item's chain.
+            if (itemCount + 1) * 4 > slots.count * 3 { grow() }
+            let slot = slot(of: item)
+            let index = Int32(entries.count)
+            if slots[slot].key == 0 {
+                slots[slot] = Slot(key: item &+ 1, head: index)
+                itemCount += 1
+                entries.append(Entry(region: region, next: -1, counts: delta))
+            } else {
+                entries.append(Entry(region: region, next: slots[slot].head, counts: delta))
+                slots[slot].head = index
+            }
+            pairs[pair] = PairSlot(key: key, entry: index)
         }
 
         /// The item's counts per region.
@@ -178,11 +213,16 @@ struct ItemStatistics {
         ring[slot].add(delta, item: item, region: r, sign: sign)
     }
 
-    /// Reads what ``record(_:item:region:at:sign:)`` reads first of an item (see CacheWarming.swift).
-    func warmth(of item: Int32, at: Int64) -> UInt64 {
+    /// Reads what ``record(_:item:region:at:sign:)`` reads of an item (see CacheWarming.swift).
+    func warmth(of item: Int32, region: RegionID?, at: Int64) -> UInt64 {
         let hour = at / Timestamp.hour
         let slot = Int(hour % Int64(ring.count))
-        return UInt64(bitPattern: totals[Int(item)].views) &+ (hour >= floorHour && ring[slot].hour == hour ? ring[slot].warmth(of: item) : 0)
+        let total = UInt64(bitPattern: totals[Int(item)].views)
+        guard hour >= floorHour, ring[slot].hour == hour else { return total }
+        let index: Int32?
+        if let region { index = lastRegion?.region == region ? lastRegion?.index : regionIndex[region] } else { index = 0 }
+        guard let index else { return total }
+        return total &+ ring[slot].warmth(of: item, region: index)
     }
 
     /// Empties the tables of hours before `hour`: the engine calls it with the server's clock, so the

@@ -28,9 +28,6 @@ struct EngagementState {
     /// The largest trending value, for normalising.
     private(set) var maximumTrending: Double = 0
 
-    /// Where `add` leaves what it read ahead, so the reads are not optimised away.
-    private var cacheWarmth: UInt64 = 0
-
     let trendingTau: Double
     /// Time scale over which two engagements stop being related, ms. One day.
     static let coVisitationGap: Double = Double(Timestamp.day)
@@ -58,7 +55,7 @@ struct EngagementState {
     /// Reads what ``add(item:weight:at:recent:sign:)`` reads first of an item (see CacheWarming.swift).
     func warmth(of item: Int32) -> UInt64 {
         let i = Int(item)
-        return UInt64(coVisitationRows[i].count) &+ trending[i].bitPattern &+ UInt64(popularity[i].bitPattern)
+        return warmth(ofRow: item) &+ trending[i].bitPattern &+ UInt64(popularity[i].bitPattern)
     }
 
     /// Reads where an item's co-visitation row is (see CacheWarming.swift).
@@ -78,14 +75,14 @@ struct EngagementState {
         let contribution = Double(weight) * exponential(exponent)
         trending[i] = max(0, trending[i] + Double(sign) * contribution)
         if sign > 0 { maximumTrending = max(maximumTrending, trending[i]) }
-        // Read the slot of every pair first: these loads do not depend on each other, so the processor
+        // Read the slot of every pair first (CacheWarming.swift): these loads do not depend on each other, so the processor
         // overlaps their cache misses (rows of a large catalogue are rarely cached), and the updates
         // below then find them cached instead of waiting for each miss in turn.
         var touched: UInt64 = 0
         for other in recent where other.item != item {
             touched &+= coVisitationRows[Int(other.item)].firstSlot(for: item) &+ coVisitationRows[Int(item)].firstSlot(for: other.item)
         }
-        cacheWarmth = touched
+        CacheWarming.keep(touched)
         for other in recent where other.item != item {
             let gap = Double(abs(at - other.at)) / Self.coVisitationGap
             let pair = sign * min(weight, other.weight) * Float(exponential(-gap))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command for the offline comparison (issue #3): ForYou and the `implicit` peers, side by side in
+# One command for the offline comparison: ForYou and the peers (implicit, EASE, LightFM), side by side in
 # the same run, on the same PROTOCOL.md split, every list scored by the reference evaluator.
 #
 #   Benchmarks/eval.sh [DATA] [PEER_PYTHON]
@@ -16,6 +16,7 @@ data=${1:-../shared/data/ml-100k/u.data}
 peers=${2:-}
 reference=../shared/eval/reference_eval.py
 foryou=${FORYOU:-.build/release/foryou}
+# The recommend log (what ForYou chose, and why) is kept when RECOMMEND_LOG names a file.
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -24,6 +25,7 @@ python3 "$reference" split "$data" --out "$out/split" >/dev/null
 "$foryou" recommend --interactions "$out/split/fit.csv" --users "$out/split/users.txt" --count 20 \
   --output "$out/foryou-recommend.csv" 2>"$out/recommend.log"
 fit=$(sed -n 's/^fit seconds: \([0-9.]*\).*/\1/p' "$out/recommend.log")
+[ -n "${RECOMMEND_LOG:-}" ] && cp "$out/recommend.log" "$RECOMMEND_LOG"
 echo "{\"model\": \"foryou-recommend\", \"fit_seconds\": $fit, \"threads\": 2}" >"$out/times.jsonl"
 if [ -n "$peers" ]; then
   "$peers" Benchmarks/peers/peers.py "$out/split" "$out" --threads 2 2>/dev/null >>"$out/times.jsonl"
@@ -34,7 +36,7 @@ out, reference = sys.argv[1], sys.argv[2]
 times = {json.loads(l)["model"]: json.loads(l) for l in open(os.path.join(out, "times.jsonl"))}
 print("| model | Recall@10 | NDCG@10 | Recall@20 | NDCG@20 | Coverage@10 | fit s | threads |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for name in ["foryou-recommend", "implicit-als", "implicit-bpr", "implicit-itemknn", "lightfm-warp"]:
+for name in ["foryou-recommend", "implicit-als", "implicit-bpr", "implicit-itemknn", "ease-500", "lightfm-warp"]:
     path = os.path.join(out, name + ".csv")
     if not os.path.exists(path):
         continue

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fits the peers (the `implicit` library's models, and LightFM's WARP when it is installed) on a
+"""Fits the peers (the `implicit` library's models, EASE in numpy, and LightFM's WARP when it is installed) on a
 PROTOCOL.md split and writes their test rankings.
 
 Run in a scratch virtualenv outside the repository (pip install implicit; LightFM needs
@@ -60,6 +60,22 @@ def main():
         fit_seconds = time.perf_counter() - start
         write(a, name, users, items, lambda u: model.recommend(u, X[u], N=len(items), filter_already_liked_items=True))
         print(json.dumps({"model": name, "fit_seconds": round(fit_seconds, 3), "threads": a.threads}), flush=True)
+    # EASE (Steck 2019) in numpy, λ = 500 as in PROTOCOL.md's table: the closed form, float64.
+    start = time.perf_counter()
+    gram = (X.T @ X).toarray().astype(np.float64)
+    gram[np.diag_indices_from(gram)] += 500.0
+    inverse = np.linalg.inv(gram)
+    weights = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    fit_seconds = time.perf_counter() - start
+
+    def ease_top(u):
+        scores = np.asarray(X[u] @ weights).ravel()
+        scores[X[u].indices] = -np.inf
+        return np.arange(len(items)), scores
+
+    write(a, "ease-500", users, items, ease_top)
+    print(json.dumps({"model": "ease-500", "fit_seconds": round(fit_seconds, 3), "threads": a.threads}), flush=True)
     try:
         from lightfm import LightFM
     except ImportError:

@@ -45,6 +45,7 @@ struct EvalCommand: AsyncParsableCommand {
             }
             printError("\(interactions.count) interactions, \(split.users.count) users with 3 or more, \(split.items.count) items")
             let results = await OfflineEvaluation.run(on: split, threads: threads) { printError($0) }
+            for line in results.last?.selection?.lines ?? [] { printError(line) }
             if let path = recommendations, let final = results.last {
                 var csv = "user,rank,item,score\n"
                 for (user, ranking) in zip(split.users, final.rankings) {

@@ -10,8 +10,9 @@ struct RecommendCommand: AsyncParsableCommand {
         commandName: "recommend",
         abstract: "Train on an interactions file alone and write the top items for each listed user.",
         discussion: """
-            Hyperparameters are chosen on an inner leave-last-out split of --interactions (nothing else \
-            is read), then the model is refitted on all of it. Writes user,rank,item,score with a \
+            The default model, a learned blend of several retrieval models, tunes itself on held-out \
+            positions of --interactions (nothing else is read), then is refitted on all of it; what it \
+            chose and the held-out scores behind the choice go to standard error. Writes user,rank,item,score with a \
             header, excluding each user's items in --interactions. Users unknown to it get the most \
             popular items.
             """
@@ -51,16 +52,13 @@ struct RecommendCommand: AsyncParsableCommand {
             printError("\(all.users.count) users and \(all.items.count) items in \(interactions); \(wanted.count) users to recommend for")
 
             let fitStarted = ContinuousClock.now
-            let inner = LeaveLastOutSplit(all)
-            var model = BlendModel(transitions: .init(), als: .init(), transitionsWeight: 0.5)
-            if inner.users.count >= 10 {
-                printError("choosing hyperparameters on an inner leave-last-out split (\(inner.users.count) users)")
-                model = await OfflineEvaluation.selectDefaultModel(on: inner) { printError("  \($0)") }
-            }
-            await model.fit(sequences: all.sequences, itemCount: all.items.count)
+            var model = LearnedBlendModel()
+            printError("fitting the learned blend; it tunes itself on held-out positions of these histories alone")
+            await model.fit(sequences: all.sequences, itemCount: all.items.count) { printError("  \($0)") }
+            for line in model.selection.lines { printError(line) }
             let fitSeconds = (ContinuousClock.now - fitStarted).inSeconds
-            printError("fitted \(model.name) on all \(all.users.count) users")
-            printError("fit seconds: \(String(format: "%.3f", fitSeconds)) (hyperparameter selection and final fit)")
+            printError("chose \(model.name)")
+            printError("fit seconds: \(String(format: "%.3f", fitSeconds)) (tuning and final fit)")
             var popular = PopularityModel()
             await popular.fit(sequences: all.sequences, itemCount: all.items.count)
             let coldStart = popular.recommend(history: [], count: count, itemCount: all.items.count)

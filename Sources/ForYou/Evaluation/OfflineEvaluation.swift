@@ -147,6 +147,8 @@ public enum OfflineEvaluation {
         public var fitSeconds: Double
         /// Threads the fit used.
         public var threads: Int
+        /// What the learned blend measured while fitting (`nil` for every other model).
+        public var selection: LearnedBlend.Selection?
     }
 
     /// Refits `model` on train + validation and scores it on the test targets.
@@ -161,29 +163,40 @@ public enum OfflineEvaluation {
         let metrics = RankingMetrics(rankings: rankings, targets: split.test, catalogueSize: split.items.count)
         // BPR's SGD runs on one thread (see BPRModel); MostPopular and the transition counts are single loops.
         let fitThreads = model is BPRModel || model is PopularityModel || model is ItemTransitionModel ? 1 : threads
-        return Result(name: model.name, test: metrics, rankings: rankings, fitSeconds: fitSeconds, threads: fitThreads)
+        return Result(
+            name: model.name, test: metrics, rankings: rankings, fitSeconds: fitSeconds, threads: fitThreads,
+            selection: (model as? LearnedBlendModel)?.selection)
     }
 
-    /// The whole protocol: MostPopular, ItemKNN, BPR, EASE (where the catalogue allows), the default
-    /// model's parts alone (with the chosen hyperparameters), and the default model.
+    /// The whole protocol: every model ForYou has, each alone with its defaults (the earlier default,
+    /// transitions blended with ALS, with its selection), and the default model, the learned blend,
+    /// whose fit includes its own tuning on held-out positions of the fitting histories.
     public static func run(on split: LeaveLastOutSplit, threads: Int = 2, progress: (String) -> Void = { _ in }) async -> [Result] {
-        let start = ContinuousClock.now
-        let chosen = await selectDefaultModel(on: split, threads: threads, progress: progress)
-        let selection = seconds(since: start)
-        progress("chose \(chosen.name)")
         var results: [Result] = []
         var knn = ItemKNNModel.Configuration()
         knn.threads = threads
         var ease = EASEModel.Configuration()
         ease.threads = threads
-        var baselines: [any SequentialModel] = [PopularityModel(), ItemKNNModel(configuration: knn), BPRModel()]
-        if EASEModel(configuration: ease).fits(itemCount: split.items.count) { baselines.append(EASEModel(configuration: ease)) }
-        baselines += [chosen.als, chosen.transitions]
-        for model in baselines {
+        var blend = LearnedBlendModel.Configuration()
+        blend.threads = threads
+        var rp3 = blend.rp3
+        rp3.threads = threads
+        let models: [any SequentialModel] = [
+            PopularityModel(), ItemKNNModel(configuration: knn), BPRModel(), EASEModel(configuration: ease),
+            EASEModel(configuration: blend.ease), RP3BetaModel(configuration: rp3), ALSModel(configuration: blend.als),
+            ItemTransitionModel(configuration: blend.transitions), SLITModel(configuration: blend.slit),
+        ]
+        for model in models {
             progress("fitting \(model.name) on train + validation")
             results.append(await test(model, on: split, threads: threads))
         }
-        var final = await test(chosen, on: split, threads: threads, selectionSeconds: selection)
+        let start = ContinuousClock.now
+        let chosen = await selectDefaultModel(on: split, threads: threads, progress: progress)
+        var earlier = await test(chosen, on: split, threads: threads, selectionSeconds: seconds(since: start))
+        earlier.name = "Earlier default: " + earlier.name
+        results.append(earlier)
+        progress("fitting the learned blend on train + validation (it tunes itself on held-out positions of those histories)")
+        var final = await test(LearnedBlendModel(configuration: blend), on: split, threads: threads)
         final.name = "ForYou default: " + final.name
         results.append(final)
         return results

@@ -63,6 +63,16 @@ public struct ALSModel: SequentialModel {
         gramian = Self.gramian(items, regularization: configuration.regularization)
     }
 
+    /// The inner product of a user vector with every item's factors. - Complexity: O(N · k).
+    func scores(userVector x: [Float]) -> [Float] {
+        let k = configuration.factors
+        return itemFactors.storage.withUnsafeBufferPointer { factors in
+            x.withUnsafeBufferPointer { user in
+                (0..<itemFactors.rows).map { Kernels.dot(factors.baseAddress! + $0 * k, user.baseAddress!, k) }
+            }
+        }
+    }
+
     public func score(history: [Int32], into scores: inout [Float]) {
         precondition(scores.count == itemFactors.rows, "scores must hold one value per item")
         let k = configuration.factors

@@ -84,8 +84,9 @@ public struct ItemTransitionModel: SequentialModel {
     }
 
     /// The items that follow the user's latest items, with the scores `score(history:into:)` gives them
-    /// before its popularity tie-break; every other item scores 0. - Complexity: O(transitions read).
-    public func followers(of history: [Int32]) -> [Int32: Float] {
+    /// before its popularity tie-break (scaled to a maximum of 1; with `scaled: false`, the weighted sums
+    /// of transition probabilities); every other item scores 0. - Complexity: O(transitions read).
+    public func followers(of history: [Int32], scaled: Bool = true) -> [Int32: Float] {
         var scores: [Int32: Float] = [:]
         var weight: Float = 1
         for item in history.suffix(configuration.historyLength).reversed() {
@@ -94,7 +95,7 @@ public struct ItemTransitionModel: SequentialModel {
             weight *= configuration.historyDecay
         }
         let maximum = scores.values.max() ?? 0
-        if maximum > 0 { for key in scores.keys { scores[key]! /= maximum } }
+        if scaled && maximum > 0 { for key in scores.keys { scores[key]! /= maximum } }
         return scores
     }
 

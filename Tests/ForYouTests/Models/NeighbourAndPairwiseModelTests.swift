@@ -74,20 +74,38 @@ struct BPRModelTests {
 }
 
 struct EASEModelTests {
-    @Test func inversionGivesTheIdentityBack() async {
-        let n = 13
-        let random = Matrix(rows: n, columns: n, randomScale: 2, seed: 6)
+    /// A random SPD matrix: RᵀR + I.
+    static func spd(_ n: Int, seed: UInt64) -> Matrix {
+        let random = Matrix(rows: n, columns: n, randomScale: 2, seed: seed)
         var spd = Matrix(rows: n, columns: n)
         for r in 0..<n { for c in 0..<n { spd[r, c] = (0..<n).reduce(Float(0)) { $0 + random[$1, r] * random[$1, c] } + (r == c ? 1 : 0) } }
-        for threads in [1, 2, 5] {
-            let inverse = await EASEModel.invert(spd, threads: threads)
+        return spd
+    }
+
+    @Test func inversionGivesTheIdentityBack() async {
+        // Sizes below, at and across the elimination block, with partial blocks and kernel tails.
+        for (n, threads) in [(13, 1), (13, 2), (13, 5), (64, 2), (150, 1), (150, 3), (203, 2)] {
+            let spd = Self.spd(n, seed: UInt64(n))
+            var inverse = spd
+            await SymmetricInverse.invert(&inverse, threads: threads)
+            var worst: Float = 0
             for r in 0..<n {
                 for c in 0..<n {
                     let product = (0..<n).reduce(Float(0)) { $0 + spd[r, $1] * inverse[$1, c] }
-                    #expect(abs(product - (r == c ? 1 : 0)) < 1e-3)
+                    worst = max(worst, abs(product - (r == c ? 1 : 0)))
                 }
             }
+            #expect(worst < 2e-3, "n \(n), threads \(threads): worst error \(worst)")
         }
+    }
+
+    @Test func theInverseDoesNotDependOnThreads() async {
+        let spd = Self.spd(150, seed: 3)
+        var one = spd
+        var three = spd
+        await SymmetricInverse.invert(&one, threads: 1)
+        await SymmetricInverse.invert(&three, threads: 3)
+        #expect(one == three)
     }
 
     @Test func hasAZeroDiagonalAndRanksTheMissingSquareFirst() async {
@@ -101,14 +119,57 @@ struct EASEModelTests {
         }
     }
 
-    @Test func aCatalogueTooLargeIsNotFitted() async {
+    /// DLAE with user weighting against its formula computed naively in Double: G = XᵀWX,
+    /// Λ = λ' + p/(1−p)·diag(G) with λ' = λ · (weighted / unweighted mean diagonal), B = (G + Λ)⁻¹G.
+    @Test func theDenoisingFormMatchesItsNaiveFormula() async {
+        let histories: [[Int32]] = [[0, 1, 2], [0, 1], [1, 3], [2, 3, 0], [4, 1], [0, 1, 2, 3, 4]]
+        let n = 5
+        let (lambda, p, gamma) = (Float(2), Float(0.25), Float(0.5))
+        var model = EASEModel(configuration: .init(regularization: lambda, dropout: p, userWeighting: gamma))
+        await model.fit(sequences: histories, itemCount: n)
+        var g = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        var plain = 0.0
+        for h in histories {
+            let w = power(Double(h.count), -Double(gamma))
+            plain += Double(h.count)
+            for a in h { for b in h { g[Int(a)][Int(b)] += w } }
+        }
+        let weighted = (0..<n).reduce(0.0) { $0 + g[$1][$1] }
+        let penalty = (0..<n).map { Double(lambda) * weighted / plain + Double(p / (1 - p)) * g[$0][$0] }
+        var a = g
+        for i in 0..<n { a[i][i] += penalty[i] }
+        // Solve A · B = G column by column (Gaussian elimination on a copy).
+        for column in 0..<n {
+            var m = a
+            var rhs = (0..<n).map { g[$0][column] }
+            for k in 0..<n {
+                for i in (k + 1)..<n {
+                    let f = m[i][k] / m[k][k]
+                    for j in k..<n { m[i][j] -= f * m[k][j] }
+                    rhs[i] -= f * rhs[k]
+                }
+            }
+            var x = [Double](repeating: 0, count: n)
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                x[i] = (rhs[i] - ((i + 1)..<n).reduce(0.0) { $0 + m[i][$1] * x[$1] }) / m[i][i]
+            }
+            for row in 0..<n where row != column { #expect(abs(Double(model.weights[row, column]) - x[row]) < 1e-4, "B[\(row), \(column)]") }
+        }
+    }
+
+    @Test func aCatalogueBeyondTheLimitModelsItsMostSupportedItems() async {
         var configuration = EASEModel.Configuration()
-        configuration.maximumItems = 10
+        configuration.maximumItems = 3
+        configuration.regularization = 1
         var model = EASEModel(configuration: configuration)
-        #expect(!model.fits(itemCount: 11))
-        await model.fit(sequences: [[1, 2]], itemCount: 11)
-        var scores = [Float](repeating: 1, count: 11)
-        model.score(history: [1], into: &scores)
-        #expect(scores.allSatisfy { $0 == 0 })
+        #expect(!model.fits(itemCount: 6))
+        // Items 1, 2 and 4 have the most users; 0, 3 and 5 are left out.
+        let histories: [[Int32]] = [[1, 2, 4], [1, 2, 4, 0], [1, 2, 4, 3], [1, 5]]
+        await model.fit(sequences: histories, itemCount: 6)
+        #expect(model.modelled == [1, 2, 4])
+        var scores = [Float](repeating: 1, count: 6)
+        model.score(history: [1, 2, 0], into: &scores)
+        for item in [0, 3, 5] { #expect(scores[item] == 0) }
+        #expect(scores[4] > 0)
     }
 }

@@ -28,6 +28,12 @@ extension Recommender {
         /// Items' statistics per region and hour cover this many hours of event time (totals cover
         /// everything); memory grows with the events of the window. Default: 48.
         public var itemStatisticsRetentionHours = 48
+        /// Training adds the learned re-ranking stage (``BlendModel/reRanker``: SLIT, DLAE, RP3beta and
+        /// the blend's own two models, re-ranked by weights and trees learned on held-out positions) on
+        /// catalogues up to this many items; beyond, it chooses the two-part blend's weight as before (the
+        /// stage scores every item per held-out target, so its training cost grows with items × targets).
+        /// 0 turns the stage off. Default: 100,000.
+        public var learnedReRankingMaximumItems = 100_000
 
         public init() {}
 
@@ -55,6 +61,7 @@ extension Recommender {
             try check((1...10_000).contains(maximumItemBatch), "maximum_item_batch must be in 1...10000")
             try check(auditFeedSampleEvery >= 1, "audit_feed_sample_every must be >= 1")
             try check((1...720).contains(itemStatisticsRetentionHours), "item_statistics_retention_hours must be in 1...720")
+            try check(learnedReRankingMaximumItems >= 0, "learned_reranking_maximum_items must be >= 0")
             try check(licensorKeys.allSatisfy { $0.count == 32 }, "licensor_keys must be raw Ed25519 public keys of 32 bytes")
         }
     }

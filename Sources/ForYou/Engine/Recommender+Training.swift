@@ -127,8 +127,9 @@ extension Recommender {
     /// The verifier of this deployment's trusted licensor keys and jurisdiction.
     var verifier: PackageVerifier { PackageVerifier(trustedKeys: configuration.licensorKeys, jurisdiction: configuration.jurisdiction) }
 
-    /// Trains the default model (item transitions blended with ALS) on every positive event in the log,
-    /// stores it, and swaps it in. The hyperparameters are those of the serving licensed package when
+    /// Trains the default model (item transitions blended with ALS, with the learned re-ranking stage
+    /// on catalogues up to ``Configuration/learnedReRankingMaximumItems``) on every positive event in
+    /// the log, stores it, and swaps it in. The hyperparameters are those of the serving licensed package when
     /// its license permits `retrain` and `fromScratch` is `false`; otherwise they are chosen on an inner
     /// leave-last-out split of local data alone (when there are at least 10 users with 3 or more positive
     /// items). The model's provenance records which, with a digest of the training data.
@@ -208,6 +209,9 @@ extension Recommender {
                 progress("reusing the hyperparameters of licensed package \(packageID)")
                 model = hyperparameters.makeModel()
                 if inner.users.count >= 10 { validation = await OfflineEvaluation.validate(model, on: inner).ndcgAt10 }
+            } else if items.count <= configuration.learnedReRankingMaximumItems, sequences.lazy.filter({ $0.count >= 3 }).count >= 10 {
+                progress("training the learned re-ranking stage over \(LearnedBlend.Component.allCases.count) models")
+                model = BlendModel(reRanking: LearnedBlendModel.Configuration())
             } else {
                 let inner = LeaveLastOutSplit(InteractionSequences(items: items.map(\.rawValue), users: users.map(\.rawValue), sequences: sequences))
                 validationUsers = inner.users.count
@@ -215,7 +219,12 @@ extension Recommender {
                     (model, validation) = await OfflineEvaluation.selectDefaultModelScored(on: inner, progress: progress)
                 }
             }
-            await model.fit(sequences: sequences, itemCount: items.count)
+            await model.fit(sequences: sequences, itemCount: items.count, progress: progress)
+            if validation == nil, let selection = model.reRanker?.selection, !selection.isEmpty {
+                // The stage's own measure: NDCG@10 of the held-out users' held-out targets.
+                validation = selection.blendedNDCGAt10
+                validationUsers = selection.heldOutUsers
+            }
             let trainedAt = clock.now()
             let learnedModel = LearnedModel(trainedAt: trainedAt, users: users.count, events: events, items: items, model: model)
             var provenance = Provenance(

@@ -55,6 +55,7 @@ final class LearnedRetrieval: Sendable {
         // Taken over, not copied: the bitmap spans the catalogue (125 KB at a million items).
         var skip = excluded
         for item in history { skip.insert(item) }
+        if let stage = model.reRanker { return reRank(stage, history: history, userVector: userVector, skip: skip, count: count) }
         let weight = model.transitionsWeight
         // The transition half, scaled to a maximum of 1 over every item.
         var transitions = weight > 0 ? model.transitions.followers(of: history) : [:]
@@ -98,6 +99,23 @@ final class LearnedRetrieval: Sendable {
             let als = alsScale * dot
             top.insert(item, score: weight * (transitions[item] ?? 0) + als)
         }
+        return top.sorted().map { ($0.element, $0.score) }
+    }
+
+    /// The re-ranking stage's `count` best items: the index's (and the fresh vectors') best ALS items
+    /// are that model's candidates, beside the stage's other models' candidates; none is in `skip`.
+    /// - Complexity: one search, plus the stage's query (LearnedBlend+Features.swift).
+    private func reRank(_ stage: LearnedBlendModel, history: [Int32], userVector: [Float], skip: IDSet, count: Int) -> [(item: Int32, score: Float)] {
+        let depth = stage.configuration.candidatesPerModel
+        var hits = (try? index.search(userVector, count: depth, ef: max(64, 2 * depth), filter: skip.excluded)) ?? []
+        let fresh = freshVectors.withLock { $0 }
+        if fresh.count > 0 {
+            hits = (hits.filter { !fresh.members.contains($0.id) } + fresh.search(userVector, count: depth, skip: skip)).sorted { $0.score > $1.score }
+        }
+        let candidates = LearnedBlend.ALSCandidates(userVector: userVector, hits: hits.map { ($0.id, $0.score) })
+        let query = LearnedBlend.Query(stage, history: history, excluded: skip, als: candidates)
+        var top = TopK(count)
+        for (item, score) in query.rank(stage) { top.insert(item, score: score) }
         return top.sorted().map { ($0.element, $0.score) }
     }
 

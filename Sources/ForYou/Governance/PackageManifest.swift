@@ -119,6 +119,9 @@ public struct BlendHyperparameters: Sendable, Equatable, Codable {
     public var alsFoldInSteps: Int
     public var alsSeed: UInt64
     public var transitionsWeight: Float
+    /// Whether the model has a learned re-ranking stage (``BlendModel/reRanker``), trained with its
+    /// default configuration; absent (`nil`) in packages of earlier versions and for a two-part blend.
+    public var learnedReRanking: Bool?
 
     /// The hyperparameters of a (fitted or unfitted) model.
     public init(_ model: BlendModel) {
@@ -136,6 +139,7 @@ public struct BlendHyperparameters: Sendable, Equatable, Codable {
         alsFoldInSteps = a.foldInSteps
         alsSeed = a.seed
         transitionsWeight = model.transitionsWeight
+        learnedReRanking = model.reRanker == nil ? nil : true
     }
 
     /// Checks the ranges a fit needs, naming the field and its rule.
@@ -168,7 +172,11 @@ public struct BlendHyperparameters: Sendable, Equatable, Codable {
         als.seed = alsSeed
         let transitions = ItemTransitionModel.Configuration(
             window: transitionWindow, stepDecay: transitionStepDecay, historyLength: transitionHistoryLength, historyDecay: transitionHistoryDecay)
-        return BlendModel(transitions: transitions, als: als, transitionsWeight: transitionsWeight)
+        guard learnedReRanking == true else { return BlendModel(transitions: transitions, als: als, transitionsWeight: transitionsWeight) }
+        var stage = LearnedBlendModel.Configuration()
+        stage.transitions = transitions
+        stage.als = als
+        return BlendModel(reRanking: stage)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -184,6 +192,7 @@ public struct BlendHyperparameters: Sendable, Equatable, Codable {
         case alsFoldInSteps = "als_fold_in_steps"
         case alsSeed = "als_seed"
         case transitionsWeight = "transitions_weight"
+        case learnedReRanking = "learned_reranking"
     }
 }
 

@@ -38,7 +38,7 @@ public struct EASEModel: SequentialModel {
 
     public let configuration: Configuration
     /// B over the modelled items.
-    private(set) var matrix = DenseItemWeights()
+    var matrix = DenseItemWeights()
     /// B, row-major over the modelled items.
     var weights: Matrix { matrix.weights }
     /// The catalogue index of each modelled item, ascending.

@@ -34,6 +34,8 @@ extension LearnedBlend {
         /// Queries used (training users', held-out users').
         public var trainingQueries = 0
         public var heldOutQueries = 0
+        /// Users whose targets those held-out queries are.
+        public var heldOutUsers = 0
         /// The linear blend, readably.
         public var linearDescription = ""
 
@@ -139,7 +141,8 @@ extension LearnedBlendModel {
         linearWeights = weights
         var training = RankingExamples(featureCount: LearnedBlend.featureCount)
         var validation = RankingExamples(featureCount: LearnedBlend.featureCount)
-        for ((_, query, target), fold) in zip(parts, foldOfQuery) {
+        var validationUsers = Set<Int>()
+        for ((user, query, target), fold) in zip(parts, foldOfQuery) {
             let linear = query.linearScores(weights)
             let kept = RankingExamples.order(linear, 0..<linear.count).prefix(c.reRankDepth).sorted()
             guard kept.contains(target) else { continue }
@@ -147,12 +150,13 @@ extension LearnedBlendModel {
             rows.reserveCapacity(kept.count * LearnedBlend.featureCount)
             for row in kept { rows += query.features[(row * LearnedBlend.featureCount)..<((row + 1) * LearnedBlend.featureCount)] }
             if fold == 0 {
+                validationUsers.insert(user)
                 validation.append(rows: rows, relevant: kept.map { $0 == target }, initial: kept.map { linear[$0] })
             } else {
                 training.append(rows: rows, relevant: kept.map { $0 == target }, initial: kept.map { linear[$0] })
             }
         }
-        progress("linear blend: \(zip(LearnedBlend.Component.allCases, weights).filter { $0.1 > 0 }.map { "\($0.1.formatted2) × \($0.0.name)" }.joined(separator: " + "))")
+        progress("linear blend: \(LearnedBlend.describe(weights))")
         progress("training LambdaMART on \(training.queryCount) targets, stopping on \(validation.queryCount)")
         let result = await LambdaMART.train(training, heldOut: validation, configuration: c.ranker)
         forest = result.forest
@@ -172,8 +176,8 @@ extension LearnedBlendModel {
         selection.blendedNDCGAt10 = result.heldOutNDCGAt10[forest.treeCount]
         selection.trainingQueries = training.queryCount
         selection.heldOutQueries = validation.queryCount
-        selection.linearDescription = zip(LearnedBlend.Component.allCases, weights).filter { $0.1 > 0 }
-            .map { "\($0.1.formatted2) × \($0.0.name)" }.joined(separator: " + ")
+        selection.heldOutUsers = validationUsers.count
+        selection.linearDescription = LearnedBlend.describe(weights)
         self.selection = selection
         // 5. The models again, on everything.
         if heldOutItems * 50 > allItems {
@@ -219,6 +223,13 @@ extension LearnedBlendModel {
         await rp3.fit(sequences: sequences, itemCount: itemCount)
         popularity = [Float](repeating: 0, count: itemCount)
         for sequence in sequences { for item in Set(sequence) { popularity[Int(item)] += 1 } }
+    }
+}
+
+extension LearnedBlend {
+    /// A linear blend's weights, readably: `0.40 × dlae + 0.20 × als`.
+    static func describe(_ weights: [Float]) -> String {
+        zip(Component.allCases, weights).filter { $0.1 > 0 }.map { "\($0.1.formatted2) × \($0.0.name)" }.joined(separator: " + ")
     }
 }
 

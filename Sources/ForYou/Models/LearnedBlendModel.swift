@@ -100,10 +100,20 @@ public struct LearnedBlendModel: SequentialModel {
         rp3 = RP3BetaModel(configuration: configuration.rp3)
     }
 
+    /// Read from the weights alone, so a model loaded from its file has the name it was trained with.
     public var name: String {
-        selection.isEmpty
+        popularity.isEmpty
             ? "LearnedBlend(\(LearnedBlend.Component.allCases.count) models + LambdaMART)"
-            : "LearnedBlend(\(selection.treesKept) trees over \(selection.linearDescription))"
+            : "LearnedBlend(\(forest.treeCount) trees over \(LearnedBlend.describe(linearWeights)))"
+    }
+
+    /// The transitions' share against ALS in the linear blend (0.5 when it weighs neither).
+    var transitionsShare: Float {
+        let w = linearWeights
+        let transitions = w[LearnedBlend.Component.transitions.rawValue] + w[LearnedBlend.Component.latestTransitions.rawValue]
+            + w[LearnedBlend.Component.previousTransitions.rawValue]
+        let total = transitions + w[LearnedBlend.Component.als.rawValue]
+        return total > 0 ? transitions / total : 0.5
     }
 
     public func score(history: [Int32], into scores: inout [Float]) {

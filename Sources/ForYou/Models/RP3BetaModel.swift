@@ -24,7 +24,7 @@ public struct RP3BetaModel: SequentialModel {
 
     public let configuration: Configuration
     /// Each item's neighbours and weights, best first (ties by lower index).
-    private(set) var neighbours: [[(item: Int32, weight: Float)]] = []
+    var neighbours: [[(item: Int32, weight: Float)]] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration

@@ -32,7 +32,7 @@ public struct SLITModel: SequentialModel {
     }
 
     public let configuration: Configuration
-    private(set) var matrix = DenseItemWeights()
+    var matrix = DenseItemWeights()
     /// B, row-major over the modelled items: row i is what item i in the window adds to each next item.
     var weights: Matrix { matrix.weights }
 

@@ -3,7 +3,8 @@
 // A trained model as the engine serves it and stores it: the model, the item ids its dense indices
 // stand for, and where it came from. It holds item-side weights only, never a user id or vector.
 //
-// File format (little-endian), version 1:
+// File format (little-endian), version 1 (a blend without a re-ranking stage; this build still writes
+// such models in version 1, byte for byte as before) and version 2 (the same, then the stage):
 //   magic "FYMODEL\0" (8 bytes), format version (UInt32 = 1)
 //   version string, trained-at (Int64 ms), users (Int64), events (Int64)   -- provenance, counts only
 //   item ids (UInt64 count, then strings)
@@ -12,6 +13,7 @@
 //   ALS configuration (factors, iterations, CG steps, fold-in steps, threads as Int64; seed UInt64;
 //   regularization, confidence as Float), item factors (rows Int64, columns Int64, [Float]), gramian (same)
 //   blend weight (Float)
+//   version 2 only: the learned re-ranking stage (LearnedBlend+Encoding.swift)
 // Decoding rejects a wrong magic, an unknown version and any truncation with `invalid_argument`.
 
 /// A trained, versioned model with its item id map.
@@ -29,7 +31,8 @@ public struct LearnedModel: Sendable {
 
     /// The file format's magic bytes and version.
     public static let magic: [UInt8] = Array("FYMODEL".utf8) + [0]
-    public static let formatVersion: UInt32 = 1
+    /// The newest format this build reads and writes (it reads every earlier one too).
+    public static let formatVersion: UInt32 = 2
 
     public init(trainedAt: Timestamp, users: Int, events: Int, items: [ItemID], model: BlendModel) {
         self.trainedAt = trainedAt
@@ -47,7 +50,7 @@ public struct LearnedModel: Sendable {
     public func encoded() -> [UInt8] {
         var writer = BinaryWriter()
         writer.writeRaw(Self.magic)
-        writer.write(Self.formatVersion)
+        writer.write(model.reRanker == nil ? UInt32(1) : Self.formatVersion)
         writer.write(version)
         writer.write(trainedAt.milliseconds)
         writer.write(Int64(users))
@@ -66,10 +69,7 @@ public struct LearnedModel: Sendable {
         writer.write(t.stepDecay)
         writer.write(Int64(t.historyLength))
         writer.write(t.historyDecay)
-        writer.write(model.transitions.rowStart)
-        writer.write(model.transitions.columns)
-        writer.write(model.transitions.values)
-        writer.write(model.transitions.popularity)
+        model.transitions.encode(into: &writer)
         let a = model.als.configuration
         for value in [a.factors, a.iterations, a.conjugateGradientSteps, a.foldInSteps, a.threads] { writer.write(Int64(value)) }
         writer.write(a.seed)
@@ -81,6 +81,7 @@ public struct LearnedModel: Sendable {
             writer.write(matrix.storage)
         }
         writer.write(model.transitionsWeight)
+        model.reRanker?.encodeReRanking(into: &writer)
         return writer.bytes
     }
 
@@ -93,8 +94,8 @@ public struct LearnedModel: Sendable {
             throw ForYouError(.invalidArgument, "not a ForYou model file (bad magic bytes)")
         }
         let format = try reader.read(UInt32.self)
-        guard format == Self.formatVersion else {
-            throw ForYouError(.invalidArgument, "model file format \(format) is not supported (this build reads format \(Self.formatVersion))")
+        guard (1...Self.formatVersion).contains(format) else {
+            throw ForYouError(.invalidArgument, "model file format \(format) is not supported (this build reads formats 1 to \(Self.formatVersion))")
         }
         version = try reader.readString()
         trainedAt = Timestamp(milliseconds: try reader.read(Int64.self))
@@ -108,11 +109,7 @@ public struct LearnedModel: Sendable {
         t.stepDecay = try reader.readFloat()
         t.historyLength = Int(try reader.read(Int64.self))
         t.historyDecay = try reader.readFloat()
-        var transitions = ItemTransitionModel(configuration: t)
-        transitions.rowStart = try reader.readInts()
-        transitions.columns = try reader.readInt32s()
-        transitions.values = try reader.readFloats()
-        transitions.popularity = try reader.readFloats()
+        let transitions = try ItemTransitionModel(decodingFrom: &reader, configuration: t, itemCount: itemCount)
         var a = ALSModel.Configuration()
         a.factors = Int(try reader.read(Int64.self))
         a.iterations = Int(try reader.read(Int64.self))
@@ -140,9 +137,6 @@ public struct LearnedModel: Sendable {
         var model = BlendModel(transitions: t, als: a, transitionsWeight: try reader.readFloat())
         model.transitions = transitions
         model.als = als
-        self.model = model
-        guard reader.isAtEnd else { throw Self.corrupt("bytes follow the model") }
-        try Self.check(transitions, itemCount: itemCount)
         guard (1...1024).contains(a.factors), (0...1000).contains(a.foldInSteps), (0...1000).contains(a.conjugateGradientSteps),
             (1...256).contains(a.threads), a.regularization.isFinite, a.confidence.isFinite,
             als.itemFactors.rows == itemCount, als.itemFactors.columns == a.factors,
@@ -151,21 +145,15 @@ public struct LearnedModel: Sendable {
         guard model.transitionsWeight.isFinite, (0...1).contains(model.transitionsWeight) else {
             throw Self.corrupt("the blend weight is not in 0...1")
         }
+        if format >= 2 {
+            model.reRanker = try LearnedBlendModel(decodingReRankingFrom: &reader, transitions: transitions, als: als, itemCount: itemCount)
+        }
+        self.model = model
+        guard reader.isAtEnd else { throw Self.corrupt("bytes follow the model") }
     }
 
     private static func corrupt(_ detail: String) -> ForYouError {
         ForYouError(.invalidArgument, "the model file is truncated or corrupt: \(detail)")
-    }
-
-    /// The transition matrix must be valid compressed sparse rows over `itemCount` items.
-    private static func check(_ t: ItemTransitionModel, itemCount: Int) throws {
-        let c = t.configuration
-        guard (1...1000).contains(c.window), (1...1000).contains(c.historyLength), c.stepDecay.isFinite, c.historyDecay.isFinite,
-            t.rowStart.count == itemCount + 1, t.rowStart.first == 0, t.rowStart.last == t.columns.count,
-            t.values.count == t.columns.count, t.popularity.count == itemCount,
-            zip(t.rowStart, t.rowStart.dropFirst()).allSatisfy({ $0 <= $1 }),
-            t.columns.allSatisfy({ $0 >= 0 && Int($0) < itemCount }), t.values.allSatisfy(\.isFinite)
-        else { throw corrupt("the transition part is not a valid sparse matrix over the items") }
     }
 
     static func hex(_ value: UInt64) -> String {

@@ -5,12 +5,14 @@ import ForYouTesting
 import Testing
 
 struct LearnedModelTests {
-    func trainedModel() async -> LearnedModel {
+    func trainedModel(reRanking: Bool = false) async -> LearnedModel {
         var random = SplitMix64(seed: 17)
         let sequences: [[Int32]] = (0..<60).map { _ in (0..<8).map { _ in Int32(random.next() % 25) } }
         var als = ALSModel.Configuration()
         als.factors = 16
-        var model = BlendModel(transitions: .init(), als: als, transitionsWeight: 0.6)
+        var stage = LearnedBlendModel.Configuration()
+        stage.als = als
+        var model = reRanking ? BlendModel(reRanking: stage) : BlendModel(transitions: .init(), als: als, transitionsWeight: 0.6)
         await model.fit(sequences: sequences, itemCount: 25)
         return LearnedModel(
             trainedAt: Timestamp(milliseconds: 1_795_681_800_000), users: 60, events: 480,
@@ -34,6 +36,26 @@ struct LearnedModelTests {
         }
     }
 
+    /// Format 2 carries the learned re-ranking stage; it loads back byte-identical, scores the same, and
+    /// its hyperparameters say so.
+    @Test func aModelWithTheReRankingStageLoadsBackInFormat2() async throws {
+        let original = await trainedModel(reRanking: true)
+        let bytes = original.encoded()
+        #expect(bytes[8] == 2)
+        let loaded = try LearnedModel(encoded: bytes)
+        #expect(loaded.encoded() == bytes)
+        #expect(loaded.model.name == original.model.name)
+        #expect(BlendHyperparameters(loaded.model).learnedReRanking == true)
+        #expect(BlendHyperparameters(await trainedModel().model).learnedReRanking == nil)
+        for history: [Int32] in [[1, 2, 3], [24], [5, 9, 13, 2, 2]] {
+            var a = [Float](repeating: 0, count: 25)
+            var b = [Float](repeating: 0, count: 25)
+            original.model.score(history: history, into: &a)
+            loaded.model.score(history: history, into: &b)
+            #expect(a == b)
+        }
+    }
+
     @Test func theVersionChangesWithTheWeightsButNotWithTheTrainingTime() async {
         let a = await trainedModel()
         var b = a
@@ -46,11 +68,16 @@ struct LearnedModelTests {
 
     @Test func foreignTruncatedAndFutureFilesAreRefusedWithAReason() async {
         let bytes = await trainedModel().encoded()
+        #expect(bytes[8] == 1)  // no re-ranking stage: format 1, as earlier builds wrote and read it
         var future = bytes
-        future[8] = 2  // format version 2
+        future[8] = 3  // format version 3
+        let staged = await trainedModel(reRanking: true).encoded()
+        var misplaced = staged
+        misplaced[8] = 1  // a stage where format 1 has none
         for (file, reason) in [
             (Array("not a model".utf8), "bad magic"), (Array(bytes.prefix(bytes.count - 3)), "truncated"),
-            (future, "format 2 is not supported"), (bytes + [0], "truncated"),
+            (future, "format 3 is not supported"), (bytes + [0], "truncated"),
+            (Array(staged.prefix(staged.count - 3)), "truncated"), (staged + [0], "truncated"), (misplaced, "bytes follow the model"),
         ] {
             do {
                 _ = try LearnedModel(encoded: file)

@@ -83,7 +83,7 @@ extension LearnedBlendModel {
         let heldOutItems = heldOut.reduce(0, +)
         let allItems = sequences.reduce(0) { $0 + $1.count }
         progress("fitting \(LearnedBlend.Component.allCases.count) models on \(sequences.count) histories without their \(heldOutItems) held-out items")
-        await fitComponents(on: sequences.indices.map { Array(sequences[$0].dropLast(heldOut[$0])) }, itemCount: itemCount)
+        await fitComponents(on: sequences.indices.map { Array(sequences[$0].dropLast(heldOut[$0])) }, itemCount: itemCount, progress: progress)
         let parts = await queries(sequences, holding: heldOut, itemCount: itemCount)
         progress("\(parts.count) held-out targets among their models' candidates (of \(heldOutItems))")
         // 4. The users fall in five folds by a seeded hash. The linear blend reads only the models'
@@ -182,7 +182,7 @@ extension LearnedBlendModel {
         // 5. The models again, on everything.
         if heldOutItems * 50 > allItems {
             progress("refitting the models on every history")
-            await fitComponents(on: sequences, itemCount: itemCount)
+            await fitComponents(on: sequences, itemCount: itemCount, progress: progress)
         }
     }
 
@@ -214,15 +214,31 @@ extension LearnedBlendModel {
         }
     }
 
-    private mutating func fitComponents(on sequences: [[Int32]], itemCount: Int) async {
+    /// Fits every model, reporting each one's wall seconds to `progress`.
+    private mutating func fitComponents(on sequences: [[Int32]], itemCount: Int, progress: (String) -> Void) async {
+        var times: [String] = []
+        func timed(_ name: String, _ start: ContinuousClock.Instant) { times.append("\(name) \(Float((ContinuousClock.now - start).inSeconds).formatted2)") }
+        var start = ContinuousClock.now
         await transitions.fit(sequences: sequences, itemCount: itemCount)
         await successors.fit(sequences: sequences, itemCount: itemCount)
+        timed("transitions", start)
+        start = ContinuousClock.now
         await slit.fit(sequences: sequences, itemCount: itemCount)
+        timed("slit", start)
+        start = ContinuousClock.now
         await ease.fit(sequences: sequences, itemCount: itemCount)
+        timed("dlae", start)
+        start = ContinuousClock.now
         await als.fit(sequences: sequences, itemCount: itemCount)
+        timed("als", start)
+        start = ContinuousClock.now
         await rp3.fit(sequences: sequences, itemCount: itemCount)
-        popularity = [Float](repeating: 0, count: itemCount)
-        for sequence in sequences { for item in Set(sequence) { popularity[Int(item)] += 1 } }
+        timed("rp3beta", start)
+        // Counted aside and assigned once: `popularity`'s observer ranks every item at each change.
+        var users = [Float](repeating: 0, count: itemCount)
+        for sequence in sequences { for item in Set(sequence) { users[Int(item)] += 1 } }
+        popularity = users
+        progress("fit seconds per model: \(times.joined(separator: ", "))")
     }
 }
 

@@ -58,6 +58,9 @@ struct BenchWorldCommand: AsyncParsableCommand {
     @Option(help: "ALS sweeps of the trained model.")
     var iterations = 6
 
+    @Flag(help: "Train the learned re-ranking stage too (the default training adds it up to 100,000 items), to time it beside the two-part blend.")
+    var reranking = false
+
     @Option(help: "The seed of the world.")
     var seed: UInt64 = 42
 
@@ -109,9 +112,9 @@ struct BenchWorldCommand: AsyncParsableCommand {
             var als = ALSModel.Configuration()
             als.factors = factors
             als.iterations = iterations
-            let model = try await engine.train(
-                hyperparameters: BlendHyperparameters(BlendModel(transitions: .init(), als: als, transitionsWeight: 0.5))
-            ) { printError("  \($0)") }
+            var hyperparameters = BlendHyperparameters(BlendModel(transitions: .init(), als: als, transitionsWeight: 0.5))
+            hyperparameters.learnedReRanking = reranking ? true : nil
+            let model = try await engine.train(hyperparameters: hyperparameters) { printError("  \($0)") }
             report.steps.append(("train \(model.description) and index \(model.items) items", (ContinuousClock.now - start).inSeconds, nil))
             report.memory.append(("model and index", Self.residentMegabytes()))
             report.retrieval = try Self.compareRetrieval(engine: engine, users: users)

@@ -89,6 +89,16 @@ extension Recommender {
         if let serving {
             parameters.append(
                 p("model.transitions_weight", serving.learned.model.transitionsWeight, "Share of 'what people watch next' versus long-term taste in the trained model."))
+            if let stage = serving.learned.model.reRanker {
+                parameters.append(
+                    p(
+                        "model.reranking_blend", LearnedBlend.describe(stage.linearWeights),
+                        "The trained model ranks the best unseen items of several models (what people watch next, a sequence regression, an autoencoder of items watched together, long-term taste, a popularity-corrected random walk) by this blend of their normalised scores, learned from held-out recent activity of the deployment's own users."))
+                parameters.append(
+                    p(
+                        "model.reranking_trees", stage.forest.treeCount,
+                        "Boosted decision trees added to that blend over its best \(stage.configuration.reRankDepth) items (0: the blend alone), kept only when they ranked held-out users' next items clearly better."))
+            }
         }
         let digestInput = parameters.map { "\($0.name)=\($0.value)" }.joined(separator: "\n")
         return TransparencyReport(

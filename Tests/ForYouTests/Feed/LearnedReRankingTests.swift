@@ -42,6 +42,10 @@ struct LearnedReRankingTests {
         #expect(stage.als.itemFactors.storage == serving.learned.model.als.itemFactors.storage)
         #expect(stage.transitions.values == serving.learned.model.transitions.values)
 
+        // The transparency report names the stage's blend and its trees.
+        let parameters = Dictionary(uniqueKeysWithValues: engine.transparencyReport().parameters.map { ($0.name, $0.value) })
+        #expect(parameters["model.reranking_blend"] == LearnedBlend.describe(stage.linearWeights))
+        #expect(parameters["model.reranking_trees"] == "\(stage.forest.treeCount)")
         let bytes = serving.learned.encoded()
         #expect(bytes[8] == 2)
         let loaded = try LearnedModel(encoded: bytes)

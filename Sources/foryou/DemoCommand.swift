@@ -98,7 +98,7 @@ struct DemoCommand: AsyncParsableCommand {
                 -d '{"events":[{"id":"my-1","user":"newcomer","item":"v7","type":"like"},{"id":"my-2","user":"newcomer","item":"v7","type":"view","watch_ms":30000}]}'
               fy '\(base)/v1/users/newcomer/feed?count=5'
 
-              # train a model on the events (a few seconds in a release build, minutes in a debug one);
+              # train a model on the events (about 15 seconds in a release build, minutes in a debug one);
               # feeds switch to it without a restart and report its model_version
               fy -X POST \(base)/v1/models/train
               fy '\(base)/v1/users/\(user.id)/feed?count=5'

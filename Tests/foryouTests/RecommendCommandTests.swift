@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+import ForYou
 @testable import foryou
 import Foundation
 import Testing
@@ -54,5 +55,14 @@ struct RecommendCommandTests {
         let command = try RecommendCommand.parse(["--interactions", "/nonexistent.csv", "--users", "/nonexistent.txt", "--output", "/tmp/x.csv"])
         await #expect(throws: ExitCode.self) { try await command.run() }
         #expect(throws: (any Error).self) { try RecommendCommand.parse(["--interactions", "a", "--users", "b", "--output", "c", "--count", "0"]) }
+        // An unknown model is refused at parsing, naming the option and the choices.
+        do {
+            _ = try RecommendCommand.parse(["--interactions", "a", "--users", "b", "--output", "c", "--model", "sasrec"])
+            Issue.record("accepted --model sasrec")
+        } catch {
+            let message = RecommendCommand.message(for: error)
+            #expect(message.contains("--model") && message.contains("dlae") && message.contains("sasrec"), "\(message)")
+        }
+        #expect(RecommendCommand.makeModel("dlae")?.name.hasPrefix("DLAE") == true)
     }
 }

@@ -138,21 +138,9 @@ struct EASEModelTests {
         let penalty = (0..<n).map { Double(lambda) * weighted / plain + Double(p / (1 - p)) * g[$0][$0] }
         var a = g
         for i in 0..<n { a[i][i] += penalty[i] }
-        // Solve A · B = G column by column (Gaussian elimination on a copy).
+        // Solve A · B = G column by column.
         for column in 0..<n {
-            var m = a
-            var rhs = (0..<n).map { g[$0][column] }
-            for k in 0..<n {
-                for i in (k + 1)..<n {
-                    let f = m[i][k] / m[k][k]
-                    for j in k..<n { m[i][j] -= f * m[k][j] }
-                    rhs[i] -= f * rhs[k]
-                }
-            }
-            var x = [Double](repeating: 0, count: n)
-            for i in stride(from: n - 1, through: 0, by: -1) {
-                x[i] = (rhs[i] - ((i + 1)..<n).reduce(0.0) { $0 + m[i][$1] * x[$1] }) / m[i][i]
-            }
+            let x = naiveSolve(a, (0..<n).map { g[$0][column] })
             for row in 0..<n where row != column { #expect(abs(Double(model.weights[row, column]) - x[row]) < 1e-4, "B[\(row), \(column)]") }
         }
     }

@@ -73,18 +73,8 @@ struct SLITModelTests {
         }
         for i in 0..<n { sts[i][i] += 1.5 }
         for column in 0..<n {
-            // Gaussian elimination of (SᵀS + λI) x = (SᵀT)[:, column].
-            var m = sts
-            var rhs = (0..<n).map { stt[$0][column] }
-            for k in 0..<n {
-                for i in (k + 1)..<n {
-                    let f = m[i][k] / m[k][k]
-                    for j in k..<n { m[i][j] -= f * m[k][j] }
-                    rhs[i] -= f * rhs[k]
-                }
-            }
-            var x = [Double](repeating: 0, count: n)
-            for i in stride(from: n - 1, through: 0, by: -1) { x[i] = (rhs[i] - ((i + 1)..<n).reduce(0.0) { $0 + m[i][$1] * x[$1] }) / m[i][i] }
+            // (SᵀS + λI) x = (SᵀT)[:, column].
+            let x = naiveSolve(sts, (0..<n).map { stt[$0][column] })
             for row in 0..<n { #expect(abs(Double(model.weights[row, column]) - x[row]) < 1e-4, "B[\(row), \(column)]") }
         }
     }

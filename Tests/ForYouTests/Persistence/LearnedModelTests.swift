@@ -19,6 +19,16 @@ struct LearnedModelTests {
             items: (0..<25).map { ItemID(trusted: "item-\($0)") }, model: model)
     }
 
+    func expectSameScores(_ original: LearnedModel, _ loaded: LearnedModel) {
+        for history: [Int32] in [[1, 2, 3], [24], [5, 9, 13, 2, 2]] {
+            var a = [Float](repeating: 0, count: 25)
+            var b = [Float](repeating: 0, count: 25)
+            original.model.score(history: history, into: &a)
+            loaded.model.score(history: history, into: &b)
+            #expect(a == b)
+        }
+    }
+
     @Test func aModelFileLoadsBackByteIdenticalAndScoresTheSame() async throws {
         let original = await trainedModel()
         let bytes = original.encoded()
@@ -27,13 +37,7 @@ struct LearnedModelTests {
         #expect(loaded.version == original.version)
         #expect(loaded.version.hasPrefix("blend-") && loaded.version.count == 18)
         #expect(loaded.items == original.items)
-        for history: [Int32] in [[1, 2, 3], [24], [5, 9, 13, 2, 2]] {
-            var a = [Float](repeating: 0, count: 25)
-            var b = [Float](repeating: 0, count: 25)
-            original.model.score(history: history, into: &a)
-            loaded.model.score(history: history, into: &b)
-            #expect(a == b)
-        }
+        expectSameScores(original, loaded)
     }
 
     /// Format 2 carries the learned re-ranking stage; it loads back byte-identical, scores the same, and
@@ -47,13 +51,7 @@ struct LearnedModelTests {
         #expect(loaded.model.name == original.model.name)
         #expect(BlendHyperparameters(loaded.model).learnedReRanking == true)
         #expect(BlendHyperparameters(await trainedModel().model).learnedReRanking == nil)
-        for history: [Int32] in [[1, 2, 3], [24], [5, 9, 13, 2, 2]] {
-            var a = [Float](repeating: 0, count: 25)
-            var b = [Float](repeating: 0, count: 25)
-            original.model.score(history: history, into: &a)
-            loaded.model.score(history: history, into: &b)
-            #expect(a == b)
-        }
+        expectSameScores(original, loaded)
     }
 
     @Test func theVersionChangesWithTheWeightsButNotWithTheTrainingTime() async {

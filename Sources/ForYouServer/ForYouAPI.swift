@@ -158,8 +158,8 @@ public enum ForYouAPI {
         router.delete("/v1/users/{user}") { request, context in
             let actor = try access.check(request, .admin).actor
             let user = try userParameter(context)
-            let deleted = try await engine.erase(user: user, actor: actor)
-            return ErasureResponse(user: user, erased: true, eventsDeleted: deleted)
+            let erasure = try await engine.eraseUser(user, actor: actor)
+            return ErasureResponse(user: user, erased: true, eventsDeleted: erasure.events, model: .init(erasure.model))
         }
         router.post("/v1/models/train") { request, context in
             let actor = try access.check(request, .admin).actor

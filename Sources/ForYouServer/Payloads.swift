@@ -171,10 +171,37 @@ struct FeedResponse: Codable, Sendable {
 
 /// `DELETE /v1/users/{user}` answer.
 struct ErasureResponse: Codable, Sendable {
+    /// What the erasure did to the serving model.
+    struct Model: Codable, Sendable {
+        var outcome: String
+        var modelVersionBefore: String?
+        var modelVersion: String?
+        var refittedItems: Int
+        var unlearnedUsersSinceTraining: Int
+        var subtracted: [String]
+        var refitted: [String]
+        var kept: [String]
+        enum CodingKeys: String, CodingKey {
+            case outcome, subtracted, refitted, kept
+            case modelVersionBefore = "model_version_before", modelVersion = "model_version", refittedItems = "refitted_items"
+            case unlearnedUsersSinceTraining = "unlearned_users_since_training"
+        }
+        init(_ model: ModelUnlearning) {
+            outcome = model.outcome.rawValue
+            modelVersionBefore = model.versionBefore
+            modelVersion = model.version
+            refittedItems = model.refittedItems
+            unlearnedUsersSinceTraining = model.unlearnedUsersSinceTraining
+            subtracted = model.subtracted
+            refitted = model.refitted
+            kept = model.kept
+        }
+    }
     var user: String
     var erased: Bool
     var eventsDeleted: Int
-    enum CodingKeys: String, CodingKey { case user, erased, eventsDeleted = "events_deleted" }
+    var model: Model
+    enum CodingKeys: String, CodingKey { case user, erased, eventsDeleted = "events_deleted", model }
 }
 
 /// `POST /v1/models/train` and `GET /v1/models/current` answer.

@@ -103,10 +103,12 @@ struct DemoCommand: AsyncParsableCommand {
               fy -X POST \(base)/v1/models/train
               fy '\(base)/v1/users/\(user.id)/feed?count=5'
 
-              # add an item, erase a user, read the metrics
+              # add an item; erase a user: the model unlearns their events (the answer's "model" says how)
+              # and keeps serving under a new model_version; then read the metrics
               fy -X PUT \(base)/v1/items -H 'content-type: application/json' \\
                 -d '{"items":[{"id":"my-video","creator":"me","tags":["cats"],"duration_ms":15000,"language":"en"}]}'
               fy -X DELETE \(base)/v1/users/newcomer
+              fy '\(base)/v1/users/\(user.id)/feed?count=5'
               fy \(base)/metrics | head -20
 
               # user controls: more of a topic, a keyword filter, the feed not based on profiling, reset

@@ -8,7 +8,8 @@ import Testing
 
 struct SQLiteErasureTests {
     /// Erasure that really erases: after `Recommender.erase` (which compacts the store), no file in the
-    /// data folder holds the user's id, in any table, index, journal or free page.
+    /// data folder holds the user's id, in any table, index, journal or free page, nor the model file
+    /// trained on their distinctive history: the model is unlearned, stored anew and keeps serving.
     @Test func noFileOfTheDataFolderHoldsAnErasedUsersID() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -19,7 +20,9 @@ struct SQLiteErasureTests {
         do {
             var configuration = Recommender.Configuration()
             configuration.auditFeedSampleEvery = 1  // every feed is audited, the victim's included
-            let engine = try await Recommender.open(store: try SQLiteStore(directory: directory.path), configuration: configuration, clock: clock)
+            configuration.learnedReRankingMaximumItems = 0  // the two-part blend: its ALS finds engagers in memory
+            let store = try SQLiteStore(directory: directory.path)
+            let engine = try await Recommender.open(store: store, configuration: configuration, clock: clock)
             _ = try await engine.upsertItems(world.items)
             for batch in [0, 1000] { _ = try await engine.ingest(Array(world.events[batch..<batch + 1000])) }
             let mine = (0..<50).map {
@@ -35,17 +38,33 @@ struct SQLiteErasureTests {
             pseudonym = try await engine.pseudonym(of: victim)
             for batch in [2000, 3000] { _ = try await engine.ingest(Array(world.events[batch..<batch + 1000])) }
             #expect(try directory.files().contains { $0.bytes.range(of: Data(victim.utf8)) != nil })
+            let trained = try await engine.train()
+            let trainedFile = Data(try #require(try await store.savedModels().first))
+            // SQLite keeps a large value in pages of its own: the file is looked for as windows of 256
+            // bytes spread over it, most of which sit whole within one page.
+            let spread = stride(from: 0, to: trainedFile.count - 256, by: max(256, trainedFile.count / 64)).map { trainedFile[$0..<($0 + 256)] }
+            let stored = try directory.files()
+            #expect(spread.filter { window in stored.contains { $0.bytes.range(of: window) != nil } }.count >= spread.count / 2)
 
-            #expect(try await engine.erase(user: victim) == 51)  // 50 events and the reset
+            let erasure = try await engine.eraseUser(victim)
+            #expect(erasure.events == 51)  // 50 events and the reset
+            #expect(erasure.model.outcome == .unlearned && erasure.model.versionBefore == trained.version)
+            #expect(engine.currentModel?.version == erasure.model.version && erasure.model.version != trained.version)
+            // Of the old model file, the windows the new one does not share.
+            let newFile = Data(try #require(try await store.savedModels().first))
+            let windows = spread.filter { newFile.range(of: $0) == nil }
+            #expect(windows.count >= 10, "the unlearned model differs from the trained one throughout")
             for file in try directory.files() {
                 #expect(file.bytes.range(of: Data(victim.utf8)) == nil, "\(file.name) still holds the user's id")
+                #expect(windows.allSatisfy { file.bytes.range(of: $0) == nil }, "\(file.name) still holds the model trained with the user")
             }
             // The audit log keeps the victim's entries, under a pseudonym that nothing links to them any more.
             let (lines, verification) = try await engine.auditLog()
             #expect(verification.isIntact)
             #expect(lines.filter { $0.contains(pseudonym) }.count >= 5)
             #expect(try await engine.pseudonym(of: victim) != pseudonym)
-            #expect(try await engine.feed(for: "u1", count: 5).entries.count == 5)
+            let feed = try await engine.feed(for: "u1", count: 5)
+            #expect(feed.entries.count == 5 && feed.modelVersion == erasure.model.version)
         }
         // Nothing else was lost: everyone else's events are still there after reopening.
         let reopened = try SQLiteStore(directory: directory.path)

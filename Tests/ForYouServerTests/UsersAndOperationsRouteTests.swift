@@ -19,6 +19,8 @@ struct UsersAndOperationsRouteTests {
             #expect(response.status == .ok)
             let body = try response.decoded(ErasureResponse.self)
             #expect(body.erased && body.eventsDeleted == 1 && body.user == "gone")
+            // No model was trained: the rules serve, and the answer says so.
+            #expect(body.model.outcome == "no_model" && body.model.modelVersion == nil && body.model.refittedItems == 0)
         }
         #expect(try await fixture.store.events(of: UserID(trusted: "gone")).isEmpty)
         #expect(try await fixture.store.served(since: Timestamp(milliseconds: 0)).isEmpty)
@@ -30,7 +32,8 @@ struct UsersAndOperationsRouteTests {
         try await fixture.app.test(.router) { client in
             let unknown = try await client.send(.delete, "/v1/users/never-seen")
             #expect(unknown.status == .ok)
-            #expect(try unknown.decoded(ErasureResponse.self).eventsDeleted == 0)
+            let answer = try unknown.decoded(ErasureResponse.self)
+            #expect(answer.eventsDeleted == 0 && answer.model.outcome == "no_model")
             let bad = try await client.send(.delete, "/v1/users/\(String(repeating: "x", count: 257))")
             #expect(bad.status == .badRequest)
             #expect(try bad.error().code == "invalid_id")

@@ -66,11 +66,15 @@ struct SharedDatabaseTests {
         #expect(try await a.request(.GET, "/v1/users/u1/feed", key: key).status == 200)
 
         // Erasure on A: B forgets the user too.
-        #expect(try await a.request(.DELETE, "/v1/users/u1", key: key).status == 200)
+        let erasure = try await a.request(.DELETE, "/v1/users/u1", key: key)
+        #expect(erasure.status == 200 && erasure.body.contains(#""outcome":"unlearned""#), "\(erasure.body)")
+        let unlearned = try #require(erasure.body.firstMatch(of: /"model_version":"([^"]+)"/)?.output.1)
+        #expect(unlearned != version)
         #expect(try await eventually { try await b.request(.GET, "/v1/users/u1/profile", key: key).body.contains(#""recent_positives":0"#) },
             "B still holds the erased user's profile")
-        // The model trained on the erased user's events is retired on B too.
-        #expect(try await eventually { try await b.request(.GET, "/v1/models/current", key: key).status == 404 }, "B still serves the retired model")
+        // The model trained on the erased user's events is replaced by the unlearned one on B too.
+        #expect(try await eventually { try await b.request(.GET, "/v1/models/current", key: key).body.contains(#""model_version":"\#(unlearned)""#) },
+            "B does not serve the unlearned model \(unlearned)")
 
         // One audit chain, written by both servers.
         let audit = try await b.request(.GET, "/v1/audit?limit=1", key: key)

@@ -34,6 +34,10 @@ extension Recommender {
         /// stage scores every item per held-out target, so its training cost grows with items × targets).
         /// 0 turns the stage off. Default: 100,000.
         public var learnedReRankingMaximumItems = 100_000
+        /// When an erasure unlearns a user, each ALS item vector the user contributed to is refitted
+        /// against at most this many of its other engagers (standing for all of them; see
+        /// Recommender+Unlearning.swift). Default: 1,000.
+        public var unlearningEngagersPerItem = 1_000
 
         public init() {}
 
@@ -62,6 +66,7 @@ extension Recommender {
             try check(auditFeedSampleEvery >= 1, "audit_feed_sample_every must be >= 1")
             try check((1...720).contains(itemStatisticsRetentionHours), "item_statistics_retention_hours must be in 1...720")
             try check(learnedReRankingMaximumItems >= 0, "learned_reranking_maximum_items must be >= 0")
+            try check((1...100_000).contains(unlearningEngagersPerItem), "unlearning_engagers_per_item must be in 1...100000")
             try check(licensorKeys.allSatisfy { $0.count == 32 }, "licensor_keys must be raw Ed25519 public keys of 32 bytes")
         }
     }

@@ -188,43 +188,59 @@ extension Recommender {
         }
     }
 
-    /// Erases a user: their events, derived state, served history, controls and pseudonym key, and what
-    /// their events added to aggregates. Locally trained models were computed from everyone's events,
-    /// the user's included, so they are retired too: stored models are deleted and feeds fall back to
-    /// the rules until the next training (a serving licensed package, trained elsewhere, stays). The store is compacted afterwards (when anything was deleted), so nothing of the user
-    /// remains on disk. Erasing an unknown user succeeds and deletes nothing.
+    /// Erases a user; see ``eraseUser(_:actor:)``.
     /// - Returns: how many events were erased.
+    @discardableResult
     public func erase(user: String, actor: String = "system") async throws -> Int {
+        try await eraseUser(user, actor: actor).events
+    }
+
+    /// Erases a user: their events, derived state, served history, controls and pseudonym key, what
+    /// their events added to aggregates, and their contributions to the serving model, which is
+    /// unlearned (Recommender+Unlearning.swift) and keeps serving under a new version; the erasure
+    /// answers once it is. A serving licensed package, trained elsewhere, stays as it is. The store is
+    /// compacted afterwards, so nothing of the user remains on disk, the replaced model files included.
+    /// Erasing an unknown user succeeds, deletes nothing and changes no model.
+    public func eraseUser(_ user: String, actor: String = "system") async throws -> Erasure {
         let userID = try UserID(validating: user, field: "user")
         // Audited before the pseudonym key is deleted: afterwards the entry cannot be linked to the user.
         try await recordAudit("user.erased", actor: actor, user: userID)
-        let erased = try await exclusively {
-            try await servedWrites.withLock {
+        let (erased, ticket, serving) = try await exclusively {
+            try await servedWrites.withLock { () async throws -> (Int, UInt64?, ServingModel?) in
                 // The state is updated as soon as the events are gone, so a failure in a later step
                 // (then retried by the client) never leaves their contributions behind.
                 let events = try await store.events(of: userID)
                 let erasedEvents = try await store.eraseEvents(of: userID)
                 state.withLock { $0.erase(userID, events: events) }
                 userVectors.withLock { $0.remove(userID) }
+                let serving = learned.withLock { $0 }
+                var ticket: UInt64?
                 if erasedEvents > 0 {
                     erasures.withLock { $0 += 1 }
-                    // A licensed package was trained elsewhere, on none of this deployment's users: it stays.
-                    let licensed = learned.withLock { $0 }.flatMap { $0.licensedPackage != nil ? $0 : nil }
-                    learned.withLock { $0 = licensed }
-                    // The licensed model's items that the user engaged with since are refitted without them.
-                    if let licensed, let retrieval = licensed.retrieval, retrieval.forget(userID) {
-                        Task.detached { await self.refitFreshItems(retrieval, licensed) }
+                    // The items without factors of their own that the user engaged with are refitted without them.
+                    if let serving, let retrieval = serving.retrieval, retrieval.forget(userID) {
+                        Task.detached { await self.refitFreshItems(retrieval, serving) }
                     }
-                    try await store.deleteModels()
-                    if let licensed, let bytes = licensed.licensedPackage { try await store.saveModel(bytes, version: licensed.version) }
+                    ticket = unlearningQueue.withLock { $0.enqueue(userID, events: events) }
                 }
                 _ = try await store.eraseServed(of: userID)
                 try await store.eraseGovernanceData(of: userID)
-                try await store.compact()
-                return erasedEvents
+                // With a model to unlearn, the store is compacted once that is stored (its old files go too).
+                if ticket == nil { try await store.compact() }
+                return (erasedEvents, ticket, serving)
             }
         }
+        let model: ModelUnlearning
+        if let ticket {
+            model = try await awaitUnlearning(ticket)
+        } else {
+            var unchanged = ModelUnlearning(
+                outcome: serving == nil ? .noModel : serving?.licensedPackage != nil ? .keptLicensed : .unaffected,
+                versionBefore: serving?.version, version: serving?.version)
+            unchanged.unlearnedUsersSinceTraining = serving?.manifest?.provenance.unlearnedUsers ?? 0
+            model = unchanged
+        }
         counters.withLock { $0.usersErased += 1 }
-        return erased
+        return Erasure(events: erased, model: model)
     }
 }

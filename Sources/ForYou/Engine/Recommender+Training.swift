@@ -66,6 +66,16 @@ final class ServingModel: Sendable {
         return nil
     }
 
+    /// Serves `previous`'s index (built or being built: then this model builds its own) after updating
+    /// it to this model's factors of `changedRows` (an unlearned model differs from the one it came
+    /// from in those rows alone), so an erasure never waits for an index build.
+    func adoptRetrieval(from previous: ServingModel, changedRows: [Int32]) {
+        guard wantsIndex, let retrieval = previous.retrieval else { return }
+        guard (try? retrieval.adopt(learned.model, changedRows: changedRows)) != nil else { return }
+        retrievalClaimed.withLock { $0 = true }
+        retrievalSlot.withLock { $0 = retrieval }
+    }
+
     /// What feeds report as `model_version`: the model's version, and for a licensed package its id.
     var version: String { licensedPackageID.map { "\(learned.version)+pkg.\($0)" } ?? learned.version }
 
@@ -164,36 +174,21 @@ extension Recommender {
                 (state.catalog.items.map(\.id), state.catalog.items.map(\.durationMilliseconds), state.catalog.itemIndex)
             }
             // Each user's positive items in event time order (log order breaks ties), each item once.
-            var timed: [UserID: [(at: Int64, position: Int, item: Int32)]] = [:]
-            var events = 0
+            var taken = TrainingHistories(signals: configuration.signals, index: catalogueIndex, durations: durations)
             var position: Int64 = 0
-            var digest = SHA256()
-            var firstAt = Int64.max
-            var lastAt = Int64.min
             while true {
                 let page = try await store.page(after: position, limit: 10_000)
                 if page.events.isEmpty { break }
-                for event in page.events {
-                    guard let item = event.item, let index = catalogueIndex[item] else { continue }
-                    let weight = configuration.signals.weight(
-                        of: event.type, watchMilliseconds: event.watchMilliseconds, durationMilliseconds: event.itemDurationMilliseconds ?? durations[Int(index)])
-                    guard weight >= configuration.signals.positiveThreshold else { continue }
-                    events += 1
-                    timed[event.user, default: []].append((event.at.milliseconds, events, index))
-                    digest.update(data: Array("\(event.user.rawValue)\u{1F}\(item.rawValue)\u{1F}\(event.at.milliseconds)\n".utf8))
-                    firstAt = min(firstAt, event.at.milliseconds)
-                    lastAt = max(lastAt, event.at.milliseconds)
-                }
+                for event in page.events { taken.add(event) }
                 position = page.lastPosition
             }
-            guard !timed.isEmpty else {
+            guard taken.events > 0 else {
                 throw ForYouError(.conflict, "no positive events to learn from yet; ingest views, likes or shares first")
             }
-            var histories: [UserID: [Int32]] = [:]
-            for (user, entries) in timed {
-                var seen = Set<Int32>()
-                histories[user] = entries.sorted { ($0.at, $0.position) < ($1.at, $1.position) }.map(\.item).filter { seen.insert($0).inserted }
-            }
+            let histories = taken.histories()
+            let events = taken.events
+            let (firstAt, lastAt) = (taken.firstAt, taken.lastAt)
+            let digest = taken.digest
             let users = histories.keys.sorted()
             let sequences = users.map { histories[$0]! }
             progress("training on \(events) positive events of \(users.count) users over \(items.count) items")

@@ -51,6 +51,10 @@ public final class Recommender: Sendable {
     let userVectors = Mutex(UserVectorCache())
     /// Counts erasures, so a training that read the log before one knows its model is stale.
     let erasures = Mutex(0)
+    /// Serialises unlearning batches (see `Recommender+Unlearning.swift`); taken before `writes`.
+    let unlearning = AsyncLock()
+    /// Erased users waiting to be unlearned from the serving model.
+    let unlearningQueue = Mutex(UnlearningQueue())
     /// When idle users are next swept (see `Recommender+Expiry.swift`).
     let userExpiry = Mutex(UserExpiry())
     /// Why stored models could not be loaded when the engine opened, if any could not.

@@ -21,7 +21,9 @@ final class LearnedRetrieval: Sendable {
     let index: LiveHNSWIndex
     /// The items most often in training histories, most first, with that count: what the transition
     /// half falls back to when the user's latest items have no known followers (as its full scoring does).
-    let popular: [(item: Int32, count: Float)]
+    var popular: [(item: Int32, count: Float)] { popularSlot.withLock { $0 } }
+    /// Replaced when an erased user is unlearned (the counts change).
+    private let popularSlot: Mutex<[(item: Int32, count: Float)]>
     /// Catalogue items indexed beyond the model's own, by their metadata vectors.
     let newItems = Mutex(NewItemLabels())
     /// Whether a task is computing new items' vectors.
@@ -36,9 +38,31 @@ final class LearnedRetrieval: Sendable {
     /// Indexes the model's ALS item factors. - Complexity: O(N · efConstruction · M · log N) inner products.
     init(_ model: BlendModel, configuration: HNSWIndex.Configuration = HNSWIndex.Configuration()) throws {
         index = LiveHNSWIndex(try HNSWIndex.build(model.als.itemFactors, configuration: configuration))
+        popularSlot = Mutex(Self.popular(of: model))
+    }
+
+    private static func popular(of model: BlendModel) -> [(item: Int32, count: Float)] {
         var top = TopK(Self.popularDepth)
         for (item, count) in model.transitions.popularity.enumerated() { top.insert(Int32(item), score: count) }
-        popular = top.sorted().map { ($0.element, $0.score) }
+        return top.sorted().map { ($0.element, $0.score) }
+    }
+
+    /// Takes an unlearned model's changes (Unlearning.swift): the refitted items' factors replace theirs
+    /// in the index (removed, repaired around, inserted again, published at once) and the popular items
+    /// are counted again. - Complexity: one copy of the index plus the repair and the inserts.
+    func adopt(_ model: BlendModel, changedRows: [Int32]) throws {
+        let k = model.als.itemFactors.columns
+        let rows = changedRows.filter { index.snapshot.contains($0) }
+        if !rows.isEmpty {
+            try index.update { index in
+                for row in rows { try index.remove(row) }
+                index.repair()
+                for row in rows {
+                    try index.insert(Array(model.als.itemFactors.storage[(Int(row) * k)..<(Int(row) * k + k)]), id: row)
+                }
+            }
+        }
+        popularSlot.withLock { $0 = Self.popular(of: model) }
     }
 
     /// How many popular items the fallback keeps.

@@ -74,6 +74,11 @@ public struct Provenance: Sendable, Equatable, Codable {
     /// user's last item held out), and how many users that split had; absent when there were too few.
     public var validationNDCGAt10: Double?
     public var validationUsers: Int?
+    /// How many users' contributions were removed from the model since it was trained (erasures
+    /// unlearned, see Unlearning.swift); `users` and `events` count what remains. Absent when none.
+    public var unlearnedUsers: Int?
+    /// The version the model had when it was trained, when it has been unlearned since. Absent otherwise.
+    public var derivedFrom: String?
 
     public init(
         origin: String, jurisdiction: String, trainedAt: String, users: Int, events: Int, items: Int, firstEventAt: String? = nil,
@@ -102,6 +107,8 @@ public struct Provenance: Sendable, Equatable, Codable {
         case hyperparametersFrom = "hyperparameters_from"
         case validationNDCGAt10 = "validation_ndcg_at_10"
         case validationUsers = "validation_users"
+        case unlearnedUsers = "unlearned_users"
+        case derivedFrom = "derived_from"
     }
 }
 

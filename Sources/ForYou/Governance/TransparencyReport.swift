@@ -99,6 +99,13 @@ extension Recommender {
                         "model.reranking_trees", stage.forest.treeCount,
                         "Boosted decision trees added to that blend over its best \(stage.configuration.reRankDepth) items (0: the blend alone), kept only when they ranked held-out users' next items clearly better."))
             }
+            if serving.licensedPackageID == nil {
+                let unlearned = serving.manifest?.provenance.unlearnedUsers ?? 0
+                parameters.append(
+                    p(
+                        "model.unlearned_users", unlearned,
+                        "Users erased since the model was trained whose contributions were removed from it (their counts subtracted, the models solved in closed form refitted without them, their items' taste vectors refitted). Weights shared by everyone and keyed by no user (the blend, the trees) are refitted at the next scheduled training, which replaces every such approximation."))
+            }
         }
         let digestInput = parameters.map { "\($0.name)=\($0.value)" }.joined(separator: "\n")
         return TransparencyReport(

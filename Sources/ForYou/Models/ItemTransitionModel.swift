@@ -39,6 +39,9 @@ public struct ItemTransitionModel: SequentialModel {
     var columns: [Int32] = []
     var values: [Float] = []
     var popularity: [Float] = []
+    /// Each row's total count T before it was divided by T + 1: what unlearning needs to subtract
+    /// counts exactly (Unlearning.swift).
+    var rowTotals: [Float] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -76,9 +79,11 @@ public struct ItemTransitionModel: SequentialModel {
             values.append(value)
         }
         for row in 0..<itemCount { rowStart[row + 1] += rowStart[row] }
+        rowTotals = [Float](repeating: 0, count: itemCount)
         for row in 0..<itemCount {
             let range = rowStart[row]..<rowStart[row + 1]
             let total = values[range].reduce(0, +)
+            rowTotals[row] = total
             for index in range { values[index] /= total + 1 }
         }
     }

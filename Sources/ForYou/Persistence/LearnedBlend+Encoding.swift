@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// The learned re-ranking stage in a model file (format version 2, see LearnedModel.swift). It follows
+// The learned re-ranking stage in a model file (format versions 2 and 3, see LearnedModel.swift). It follows
 // the blend's own transitions and ALS, which it shares and does not repeat:
 //   candidates per model (Int64), re-rank depth (Int64)
 //   SLIT history length (Int64), SLIT decay (Float)

@@ -3,9 +3,8 @@
 // A trained model as the engine serves it and stores it: the model, the item ids its dense indices
 // stand for, and where it came from. It holds item-side weights only, never a user id or vector.
 //
-// File format (little-endian), version 1 (a blend without a re-ranking stage; this build still writes
-// such models in version 1, byte for byte as before) and version 2 (the same, then the stage):
-//   magic "FYMODEL\0" (8 bytes), format version (UInt32 = 1)
+// File format (little-endian), version 3 (this build writes it; it reads versions 1 and 2 too):
+//   magic "FYMODEL\0" (8 bytes), format version (UInt32 = 3)
 //   version string, trained-at (Int64 ms), users (Int64), events (Int64)   -- provenance, counts only
 //   item ids (UInt64 count, then strings)
 //   transition configuration (window Int64, step decay Float, history length Int64, history decay Float)
@@ -13,7 +12,10 @@
 //   ALS configuration (factors, iterations, CG steps, fold-in steps, threads as Int64; seed UInt64;
 //   regularization, confidence as Float), item factors (rows Int64, columns Int64, [Float]), gramian (same)
 //   blend weight (Float)
-//   version 2 only: the learned re-ranking stage (LearnedBlend+Encoding.swift)
+//   version 3: whether a learned re-ranking stage follows (UInt8 0 or 1); version 2: it always does;
+//   version 1: it never does. Then the stage, if any (LearnedBlend+Encoding.swift)
+//   version 3 only: the transition rows' totals [Float], then the stage's successors' [Float] if any
+//   (what unlearning needs to subtract counts exactly; recovered from the values for versions 1 and 2)
 // Decoding rejects a wrong magic, an unknown version and any truncation with `invalid_argument`.
 
 /// A trained, versioned model with its item id map.
@@ -32,7 +34,7 @@ public struct LearnedModel: Sendable {
     /// The file format's magic bytes and version.
     public static let magic: [UInt8] = Array("FYMODEL".utf8) + [0]
     /// The newest format this build reads and writes (it reads every earlier one too).
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
 
     public init(trainedAt: Timestamp, users: Int, events: Int, items: [ItemID], model: BlendModel) {
         self.trainedAt = trainedAt
@@ -50,7 +52,7 @@ public struct LearnedModel: Sendable {
     public func encoded() -> [UInt8] {
         var writer = BinaryWriter()
         writer.writeRaw(Self.magic)
-        writer.write(model.reRanker == nil ? UInt32(1) : Self.formatVersion)
+        writer.write(Self.formatVersion)
         writer.write(version)
         writer.write(trainedAt.milliseconds)
         writer.write(Int64(users))
@@ -81,7 +83,10 @@ public struct LearnedModel: Sendable {
             writer.write(matrix.storage)
         }
         writer.write(model.transitionsWeight)
+        writer.write(UInt8(model.reRanker == nil ? 0 : 1))
         model.reRanker?.encodeReRanking(into: &writer)
+        writer.write(model.transitions.rowTotals)
+        if let stage = model.reRanker { writer.write(stage.successors.rowTotals) }
         return writer.bytes
     }
 
@@ -145,9 +150,31 @@ public struct LearnedModel: Sendable {
         guard model.transitionsWeight.isFinite, (0...1).contains(model.transitionsWeight) else {
             throw Self.corrupt("the blend weight is not in 0...1")
         }
-        if format >= 2 {
+        let hasStage: Bool
+        switch format {
+        case 1: hasStage = false
+        case 2: hasStage = true
+        default:
+            let flag = try reader.read(UInt8.self)
+            guard flag <= 1 else { throw Self.corrupt("the re-ranking stage flag is neither 0 nor 1") }
+            hasStage = flag == 1
+        }
+        if hasStage {
             model.reRanker = try LearnedBlendModel(decodingReRankingFrom: &reader, transitions: transitions, als: als, itemCount: itemCount)
         }
+        if format >= 3 {
+            func totals() throws -> [Float] {
+                let totals = try reader.readFloats()
+                guard totals.count == itemCount, totals.allSatisfy({ $0.isFinite && $0 >= 0 }) else { throw Self.corrupt("row totals that do not fit the items") }
+                return totals
+            }
+            model.transitions.rowTotals = try totals()
+            if model.reRanker != nil { model.reRanker!.successors.rowTotals = try totals() }
+        } else {
+            model.transitions.recoverRowTotals()
+            model.reRanker?.successors.recoverRowTotals()
+        }
+        if model.reRanker != nil { model.reRanker!.transitions = model.transitions }
         self.model = model
         guard reader.isAtEnd else { throw Self.corrupt("bytes follow the model") }
     }

@@ -130,6 +130,7 @@ async function loadModel() {
       ["trained on", `${model.events} positive events of ${model.users} users, ${model.items} items`],
       ["origin", `${p.origin || "local"}${p.from_scratch ? ", from scratch on local data" : ""}${p.hyperparameters_from ? `, hyperparameters of package ${p.hyperparameters_from}` : ""}`],
       ["jurisdiction of the data", p.jurisdiction], ["dataset SHA-256", p.dataset_sha256],
+      ["unlearned", p.unlearned_users ? `${p.unlearned_users} erased users removed since training (trained as ${p.derived_from}); shared weights are refitted at the next training` : "none since training"],
       ["validation NDCG@10", p.validation_ndcg_at_10 === undefined || p.validation_ndcg_at_10 === null ? "– (too few users to hold out)" : `${p.validation_ndcg_at_10.toFixed(4)} on ${p.validation_users} users (last item held out)`],
       ["license", license ? `${license.licensee} from ${license.licensor}, ${license.jurisdictions.join(", ")}, until ${license.not_after}` : "none (trained here)"],
     ]));
@@ -158,13 +159,20 @@ async function loadModels() {
   }
 }
 
+// What an entry without a subject did, for the kinds an overseer looks for.
+function auditSummary(entry) {
+  const d = entry.details || {};
+  if (entry.kind === "model.unlearned") return `${d.derived_from} → ${d.model_version}: ${d.users} erased user(s) unlearned, ${d.refitted_items} item vectors refitted`;
+  return d.model_version || "";
+}
+
 async function loadOversight() {
   try {
     const audit = await ForYou.call("GET", "/v1/audit?limit=8");
     const rows = audit.latest.slice().reverse().map((line) => ForYou.element("tr", {},
       ForYou.element("td", { text: String(line.entry.sequence) }), ForYou.element("td", { text: line.entry.at }),
       ForYou.element("td", { text: line.entry.kind }), ForYou.element("td", { text: line.entry.actor }),
-      ForYou.element("td", { text: line.entry.subject || "" })));
+      ForYou.element("td", { text: line.entry.subject || auditSummary(line.entry) })));
     $("audit").replaceChildren(
       ForYou.element("p", { id: "audit-status", class: audit.intact ? "ok" : "bad",
         text: audit.intact ? `Audit log intact: ${audit.entries} entries, head ${audit.head_hash.slice(0, 16)}…` : `Audit log NOT intact: ${audit.problem}` }),

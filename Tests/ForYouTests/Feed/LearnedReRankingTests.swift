@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// The live engine trains the learned re-ranking stage (`BlendModel.reRanker`) on catalogues up to
-/// `learnedReRankingMaximumItems`, stores it in model format 2, and its feeds' trained-model
+/// `learnedReRankingMaximumItems`, stores it in model format 3 (with the stage), and its feeds' trained-model
 /// candidates come from it, by scoring every item or from the index.
 struct LearnedReRankingTests {
     func trainedEngine(_ configuration: Recommender.Configuration = Recommender.Configuration(), store: MemoryStore = MemoryStore()) async throws -> (
@@ -27,7 +27,7 @@ struct LearnedReRankingTests {
         world.users.filter { u in engine.state.withLock { !$0.recentPositiveItems(of: UserID(trusted: u.id)).isEmpty } }
     }
 
-    @Test func trainingAddsTheStageStoresItInFormat2AndReopensTheSameModel() async throws {
+    @Test func trainingAddsTheStageStoresItAndReopensTheSameModel() async throws {
         let store = MemoryStore()
         let (engine, _, clock, info) = try await trainedEngine(store: store)
         let serving = try #require(engine.learned.withLock { $0 })
@@ -47,7 +47,7 @@ struct LearnedReRankingTests {
         #expect(parameters["model.reranking_blend"] == LearnedBlend.describe(stage.linearWeights))
         #expect(parameters["model.reranking_trees"] == "\(stage.forest.treeCount)")
         let bytes = serving.learned.encoded()
-        #expect(bytes[8] == 2)
+        #expect(bytes[8] == 3)
         let loaded = try LearnedModel(encoded: bytes)
         #expect(loaded.encoded() == bytes)
         let reopened = try await Recommender.open(store: store, clock: clock)
@@ -110,7 +110,8 @@ struct LearnedReRankingTests {
         #expect(info.hyperparameters.learnedReRanking == nil)
         #expect(info.description.hasPrefix("Blend("))
         let bytes = try #require(engine.learned.withLock { $0 }).learned.encoded()
-        #expect(bytes[8] == 1)  // written as before, so earlier builds read it
+        #expect(bytes[8] == 3)
+        #expect(try LearnedModel(encoded: bytes).model.reRanker == nil)
         var invalid = Recommender.Configuration()
         invalid.learnedReRankingMaximumItems = -1
         #expect(throws: ForYouError.self) { try invalid.validate() }

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import ForYou
+@testable import ForYou
 import ForYouTesting
 import Testing
+import Synchronization
 
 struct TrainingTests {
-    func engineWithWorld(store: MemoryStore = MemoryStore()) async throws -> (Recommender, DemoWorld, ManualClock) {
+    /// A world for unlearning tests: small enough that each erasure's refits are quick in a debug build.
+    static let tiny = DemoWorld.Size(creators: 15, items: 150, users: 40, sessionsPerUser: 2)
+
+    func engineWithWorld(store: MemoryStore = MemoryStore(), size: DemoWorld.Size = .small) async throws -> (Recommender, DemoWorld, ManualClock) {
         let clock = ManualClock()
-        let world = DemoWorld.generate(seed: 4, size: .small, now: clock.now())
+        let world = DemoWorld.generate(seed: 4, size: size, now: clock.now())
         let engine = try await Recommender.open(store: store, clock: clock)
         _ = try await engine.upsertItems(world.items)
         for start in stride(from: 0, to: world.events.count, by: 1000) {
@@ -48,17 +52,72 @@ struct TrainingTests {
         #expect(reopened.modelLoadProblem == nil)
     }
 
-    /// A model's weights were computed from every user's events: erasing one retires it.
-    @Test func erasingAUserRetiresTrainedModels() async throws {
+    /// Erasing a user unlearns them: the model keeps serving under a new version, its counts and
+    /// closed-form parts equal a model trained on the log without the user, and it is what a restart loads.
+    @Test func erasingAUserUnlearnsTheServingModel() async throws {
         let store = MemoryStore()
-        let (engine, world, _) = try await engineWithWorld(store: store)
-        try await engine.train()
-        _ = try await engine.erase(user: "never-seen")  // nothing erased: the model stays
-        #expect(engine.currentModel != nil)
-        _ = try await engine.erase(user: world.users[0].id)
-        #expect(engine.currentModel == nil)
-        #expect(try await store.savedModels().isEmpty)
-        #expect(try await engine.feed(for: world.users[1].id, count: 5).modelVersion == Recommender.modelVersion)
+        let (engine, world, clock) = try await engineWithWorld(store: store, size: Self.tiny)
+        let trained = try await engine.train()
+        #expect(trained.description.hasPrefix("LearnedBlend"), "the small world trains the re-ranking stage")
+        let unknown = try await engine.eraseUser("never-seen")  // nothing erased: the model stays
+        #expect(unknown.events == 0 && unknown.model.outcome == .unaffected && unknown.model.version == trained.version)
+        #expect(engine.currentModel == trained)
+
+        let erased = world.users[0].id
+        let erasure = try await engine.eraseUser(erased)
+        #expect(erasure.events > 0)
+        #expect(erasure.model.outcome == .unlearned && erasure.model.versionBefore == trained.version)
+        #expect(erasure.model.unlearnedUsersSinceTraining == 1 && erasure.model.refittedItems > 0)
+        let after = try #require(engine.currentModel)
+        #expect(after.version == erasure.model.version && after.version != trained.version)
+        #expect(after.users == trained.users - 1 && after.events < trained.events)
+        #expect(after.provenance?.unlearnedUsers == 1 && after.provenance?.derivedFrom == trained.version)
+        #expect(try await store.savedModels().count == 1)
+        #expect(try await engine.feed(for: world.users[1].id, count: 5).modelVersion == after.version)
+
+        // The ground truth: the same log without the user, trained from scratch.
+        let truthEngine = try await Recommender.open(store: MemoryStore(), clock: clock)
+        _ = try await truthEngine.upsertItems(world.items)
+        let kept = world.events.filter { $0.user != erased }
+        for start in stride(from: 0, to: kept.count, by: 1000) { _ = try await truthEngine.ingest(Array(kept[start..<min(start + 1000, kept.count)])) }
+        _ = try await truthEngine.train()
+        let unlearned = try #require(engine.learned.withLock { $0 }).learned.model
+        let truth = try #require(truthEngine.learned.withLock { $0 }).learned.model
+        UnlearningTests.expectEqual(unlearned.transitions, truth.transitions, "transitions")
+        let (stage, truthStage) = (try #require(unlearned.reRanker), try #require(truth.reRanker))
+        UnlearningTests.expectEqual(stage.successors, truthStage.successors, "successors")
+        #expect(stage.popularity == truthStage.popularity)
+        #expect(stage.slit.weights.storage == truthStage.slit.weights.storage)
+        #expect(stage.ease.weights.storage == truthStage.ease.weights.storage)
+        #expect(stage.rp3.neighbours.map { $0.map(\.weight) } == truthStage.rp3.neighbours.map { $0.map(\.weight) })
+
+        // Audited, without the user; and what a restart serves.
+        let unlearnedEntry = try #require(try await store.auditLines().compactMap { AuditChain.parse($0)?.entry }.last { $0.kind == "model.unlearned" })
+        #expect(unlearnedEntry.subject == nil && unlearnedEntry.details["derived_from"] == trained.version)
+        #expect(unlearnedEntry.details["model_version"] == after.version && unlearnedEntry.details["refitted_items"] == "\(erasure.model.refittedItems)")
+        let reopened = try await Recommender.open(store: store, clock: clock)
+        #expect(reopened.currentModel == after)
+        #expect(reopened.transparencyReport().parameters.contains { $0.name == "model.unlearned_users" && $0.value == "1" })
+
+        // A second erasure unlearns from the unlearned model; an erasure of the same user again changes nothing.
+        let second = try await engine.eraseUser(world.users[2].id)
+        #expect(second.model.outcome == .unlearned && second.model.versionBefore == after.version && second.model.unlearnedUsersSinceTraining == 2)
+        #expect(engine.currentModel?.provenance?.derivedFrom == trained.version)
+        let again = try await engine.eraseUser(erased)
+        #expect(again.events == 0 && again.model.outcome == .unaffected && again.model.version == second.model.version)
+
+        // Erasures that arrive together are unlearned together, each answering with a model without them.
+        let together = try await withThrowingTaskGroup(of: Erasure.self) { group in
+            for user in world.users[3..<8] { group.addTask { try await engine.eraseUser(user.id) } }
+            var all: [Erasure] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(together.allSatisfy { $0.model.outcome == .unlearned && $0.model.usersInStep >= 1 })
+        let final = try #require(engine.currentModel)
+        #expect(final.provenance?.unlearnedUsers == 7 && final.users == trained.users - 7)
+        #expect(together.contains { $0.model.version == final.version })
+        #expect(together.map(\.model.usersInStep).reduce(0, +) >= 5)
     }
 
     /// Feeds keep being served while a model trains, and each uses either the old or the new model.

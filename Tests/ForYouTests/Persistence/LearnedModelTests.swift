@@ -40,12 +40,43 @@ struct LearnedModelTests {
         expectSameScores(original, loaded)
     }
 
-    /// Format 2 carries the learned re-ranking stage; it loads back byte-identical, scores the same, and
-    /// its hyperparameters say so.
-    @Test func aModelWithTheReRankingStageLoadsBackInFormat2() async throws {
+    /// The same model in the layout of format 1 (no stage) or 2 (a stage), as earlier builds wrote it:
+    /// format 3 without its stage flag and row totals.
+    func olderFormat(_ model: LearnedModel) -> [UInt8] {
+        let bytes = model.encoded()
+        let totals = 8 + 4 * model.items.count
+        var bare = model
+        bare.model.reRanker = nil
+        let flag = bare.encoded().count - totals - 1
+        var old = Array(bytes[..<flag]) + Array(bytes[(flag + 1)..<(bytes.count - totals * (model.model.reRanker == nil ? 1 : 2))])
+        old[8] = model.model.reRanker == nil ? 1 : 2
+        return old
+    }
+
+    /// Files of formats 1 and 2 still load and score the same; their transition totals, which they do
+    /// not hold, are recovered from the values.
+    @Test func filesOfFormats1And2StillLoad() async throws {
+        for reRanking in [false, true] {
+            let original = await trainedModel(reRanking: reRanking)
+            let old = olderFormat(original)
+            #expect(old[8] == (reRanking ? 2 : 1))
+            let loaded = try LearnedModel(encoded: old)
+            #expect(loaded.version == original.version && (loaded.model.reRanker != nil) == reRanking)
+            expectSameScores(original, loaded)
+            let recovered = zip(loaded.model.transitions.rowTotals, original.model.transitions.rowTotals)
+            #expect(recovered.allSatisfy { abs($0 - $1) <= 1e-4 * max(1, $1) }, "row totals recovered from the values")
+            if reRanking {
+                #expect(zip(loaded.model.reRanker!.successors.rowTotals, original.model.reRanker!.successors.rowTotals).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, $1) })
+            }
+        }
+    }
+
+    /// Format 3 carries the learned re-ranking stage when there is one; it loads back byte-identical,
+    /// scores the same, and its hyperparameters say so.
+    @Test func aModelWithTheReRankingStageLoadsBack() async throws {
         let original = await trainedModel(reRanking: true)
         let bytes = original.encoded()
-        #expect(bytes[8] == 2)
+        #expect(bytes[8] == 3)
         let loaded = try LearnedModel(encoded: bytes)
         #expect(loaded.encoded() == bytes)
         #expect(loaded.model.name == original.model.name)
@@ -66,15 +97,15 @@ struct LearnedModelTests {
 
     @Test func foreignTruncatedAndFutureFilesAreRefusedWithAReason() async {
         let bytes = await trainedModel().encoded()
-        #expect(bytes[8] == 1)  // no re-ranking stage: format 1, as earlier builds wrote and read it
+        #expect(bytes[8] == 3)
         var future = bytes
-        future[8] = 3  // format version 3
+        future[8] = 4  // format version 4
         let staged = await trainedModel(reRanking: true).encoded()
         var misplaced = staged
-        misplaced[8] = 1  // a stage where format 1 has none
+        misplaced[8] = 1  // a stage and totals where format 1 has none
         for (file, reason) in [
             (Array("not a model".utf8), "bad magic"), (Array(bytes.prefix(bytes.count - 3)), "truncated"),
-            (future, "format 3 is not supported"), (bytes + [0], "truncated"),
+            (future, "format 4 is not supported"), (bytes + [0], "truncated"),
             (Array(staged.prefix(staged.count - 3)), "truncated"), (staged + [0], "truncated"), (misplaced, "bytes follow the model"),
         ] {
             do {

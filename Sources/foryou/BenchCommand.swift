@@ -27,7 +27,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure ingest throughput and feed latency over HTTP on the demo world.",
         discussion: "Build with -c release for figures worth reporting. Prints a Markdown table. `bench flood` measures per-key isolation.",
-        subcommands: [BenchFloodCommand.self, BenchIndexCommand.self, BenchEffectCommand.self, BenchWorldCommand.self]
+        subcommands: [BenchFloodCommand.self, BenchIndexCommand.self, BenchEffectCommand.self, BenchWorldCommand.self, BenchUnlearningCommand.self]
     )
 
     @Option(help: "Event batches to ingest per store (500 events each).")

@@ -42,6 +42,23 @@ struct IndexedRetrievalTests {
     /// recall@10 at least 0.95, and the scores of the items both return agree.
     @Test func indexedTopItemsMatchScoringEveryItem() async throws {
         let (engine, world, _) = try await trainedEngine()
+        try expectIndexedTopItemsMatchScoringEveryItem(engine, world)
+    }
+
+    /// Erasure unlearns the user and keeps the index, updated to the refitted items' vectors: the new
+    /// model serves from the same index at once, and it still agrees with scoring every item.
+    @Test func anUnlearnedModelKeepsTheIndexUpToDate() async throws {
+        let (engine, world, _) = try await trainedEngine()
+        let before = try #require(engine.learned.withLock { $0 })
+        let retrieval = try #require(before.retrieval)
+        let erasure = try await engine.eraseUser(world.users[0].id)
+        #expect(erasure.model.outcome == .unlearned && erasure.model.refittedItems > 0)
+        let after = try #require(engine.learned.withLock { $0 })
+        #expect(after !== before && after.retrieval === retrieval)
+        try expectIndexedTopItemsMatchScoringEveryItem(engine, world)
+    }
+
+    func expectIndexedTopItemsMatchScoringEveryItem(_ engine: Recommender, _ world: DemoWorld) throws {
         let serving = try #require(engine.learned.withLock { $0 })
         let retrieval = try #require(serving.retrieval)
         let model = serving.learned.model

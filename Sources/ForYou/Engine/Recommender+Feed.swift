@@ -205,12 +205,15 @@ extension Recommender {
         let userID = try UserID(validating: user, field: "user")
         // Audited before the pseudonym key is deleted: afterwards the entry cannot be linked to the user.
         try await recordAudit("user.erased", actor: actor, user: userID)
-        let (erased, ticket, serving) = try await exclusively {
-            try await servedWrites.withLock { () async throws -> (Int, UInt64?, ServingModel?) in
+        let (erased, ticket, serving) = try await exclusively { () async throws -> (Int, UInt64?, ServingModel?) in
+            // Reading and deleting the events may scan the log (the embedded store has no index on
+            // users): done before `servedWrites`, which feeds take to record what they served, so feeds
+            // are not held up by it; ingestion waits (the write lock).
+            let events = try await store.events(of: userID)
+            let erasedEvents = try await store.eraseEvents(of: userID)
+            let (ticket, serving) = try await servedWrites.withLock { () async throws -> (UInt64?, ServingModel?) in
                 // The state is updated as soon as the events are gone, so a failure in a later step
                 // (then retried by the client) never leaves their contributions behind.
-                let events = try await store.events(of: userID)
-                let erasedEvents = try await store.eraseEvents(of: userID)
                 state.withLock { $0.erase(userID, events: events) }
                 userVectors.withLock { $0.remove(userID) }
                 let serving = learned.withLock { $0 }
@@ -225,10 +228,11 @@ extension Recommender {
                 }
                 _ = try await store.eraseServed(of: userID)
                 try await store.eraseGovernanceData(of: userID)
-                // With a model to unlearn, the store is compacted once that is stored (its old files go too).
-                if ticket == nil { try await store.compact() }
-                return (erasedEvents, ticket, serving)
+                return (ticket, serving)
             }
+            // With a model to unlearn, the store is compacted once that is stored (its old files go too).
+            if ticket == nil { try await store.compact() }
+            return (erasedEvents, ticket, serving)
         }
         let model: ModelUnlearning
         if let ticket {

@@ -21,7 +21,7 @@ struct SharedDatabaseTests {
     }
 
     @Test func twoServersOnOneDatabaseFollowEachOther() async throws {
-        let url = try await PostgresStore.createDatabase(named: TestPostgres.freshDatabaseName(), on: try TestPostgres.serverURL(), timeout: .seconds(60))
+        let url = try await PostgresStore.createDatabase(named: TestPostgres.freshDatabaseName(), on: try TestPostgres.serverURL(), timeout: .seconds(180))  // the suite keeps both cores busy
         let a = try await ServerProcess(arguments: ["serve", "--store", url, "--port", "0", "--rate-limit", "0"])
         let b = try await ServerProcess(arguments: ["serve", "--store", url, "--port", "0", "--rate-limit", "0"])
         defer {

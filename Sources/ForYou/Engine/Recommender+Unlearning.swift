@@ -271,51 +271,24 @@ extension Recommender {
     private func alsEngagers(of items: Set<Int32>, _ serving: ServingModel, remaining: [[Int32]]?) -> [Int32: ALSModel.Engagers] {
         let als = serving.learned.model.als
         let limit = configuration.unlearningEngagersPerItem
+        if let remaining { return als.engagers(of: items, in: remaining, limit: limit) }
+        // Recent items are catalogue indices: find the users holding an affected one by those first,
+        // and look up model indices (by id) for them alone.
+        let affectedCatalogue = state.withLock { state in
+            Set(items.compactMap { state.catalog.itemIndex[serving.learned.items[Int($0)]] })
+        }
+        let userIDs = state.withLock { Array($0.users.keys) }
         var histories: [[Int32]] = []
-        var engagersOf: [Int32: [Int]] = [:]
-        var population: [Int32: Int] = [:]
-        func note(_ history: [Int32]) {
-            var added = false
-            for item in Set(history) where items.contains(item) {
-                population[item, default: 0] += 1
-                if engagersOf[item, default: []].count < limit {
-                    if !added { histories.append(history); added = true }
-                    engagersOf[item, default: []].append(histories.count - 1)
+        // In chunks, so feeds wait for the state lock at most one chunk's time.
+        for start in stride(from: 0, to: userIDs.count, by: 4_096) {
+            histories += state.withLock { state in
+                userIDs[start..<min(userIDs.count, start + 4_096)].compactMap { user -> [Int32]? in
+                    guard let recent = state.users[user]?.recent, recent.contains(where: { affectedCatalogue.contains($0.item) }) else { return nil }
+                    return recent.compactMap { serving.index[state.catalog.items[Int($0.item)].id] }
                 }
             }
         }
-        if let remaining {
-            for history in remaining { note(history) }
-        } else {
-            // Recent items are catalogue indices: find the users holding an affected one by those first,
-            // and look up model indices (by id) for them alone.
-            let affectedCatalogue = state.withLock { state in
-                Set(items.compactMap { state.catalog.itemIndex[serving.learned.items[Int($0)]] })
-            }
-            let userIDs = state.withLock { Array($0.users.keys) }
-            // In chunks, so feeds wait for the state lock at most one chunk's time.
-            for start in stride(from: 0, to: userIDs.count, by: 4_096) {
-                let chunk = state.withLock { state in
-                    userIDs[start..<min(userIDs.count, start + 4_096)].compactMap { user -> [Int32]? in
-                        guard let recent = state.users[user]?.recent, recent.contains(where: { affectedCatalogue.contains($0.item) }) else { return nil }
-                        return recent.compactMap { serving.index[state.catalog.items[Int($0.item)].id] }
-                    }
-                }
-                for history in chunk { note(history) }
-            }
-        }
-        var vectors: [Int: [Float]] = [:]
-        var result: [Int32: ALSModel.Engagers] = [:]
-        for item in items {
-            let rows = (engagersOf[item] ?? []).map { index in
-                if let vector = vectors[index] { return vector }
-                let vector = als.userVector(history: histories[index])
-                vectors[index] = vector
-                return vector
-            }
-            result[item] = ALSModel.Engagers(vectors: rows, population: population[item] ?? 0)
-        }
-        return result
+        return als.engagers(of: items, in: histories, limit: limit)
     }
 
     /// The file a serving model is stored as: a licensed package's own bytes, else the local package

@@ -60,7 +60,7 @@ public enum UnlearningEvaluation {
             let remaining = kept.map { sequences[$0] }
             start = ContinuousClock.now
             var unlearned = trained
-            let engagers = Self.engagers(of: Set(erased.joined()), in: remaining, trained.als)
+            let engagers = trained.als.engagers(of: Set(erased.joined()), in: remaining, limit: 1_000)
             let sample = remaining.prefix(1_000).map { trained.als.userVector(history: $0) }
             let report = await unlearned.unlearn(
                 erased: erased, remaining: remaining, engagers: engagers,
@@ -103,24 +103,6 @@ public enum UnlearningEvaluation {
             rows.append(row)
         }
         return (fitSeconds, rows)
-    }
-
-    /// The remaining engagers of each item, as the engine passes them: folded-in vectors, at most 1,000.
-    static func engagers(of items: Set<Int32>, in histories: [[Int32]], _ als: ALSModel) -> [Int32: ALSModel.Engagers] {
-        var result: [Int32: ALSModel.Engagers] = [:]
-        var vectors: [Int: [Float]] = [:]
-        for item in items {
-            var rows: [[Float]] = []
-            var population = 0
-            for (index, history) in histories.enumerated() where history.contains(item) {
-                population += 1
-                guard rows.count < 1_000 else { continue }
-                if vectors[index] == nil { vectors[index] = als.userVector(history: history) }
-                rows.append(vectors[index]!)
-            }
-            result[item] = ALSModel.Engagers(vectors: rows, population: population)
-        }
-        return result
     }
 
     /// max |a − b| / |b| over the values (b's floor 1e-7), or infinity when the sparsity patterns differ.

@@ -83,6 +83,7 @@ final class LearnedRetrieval: Sendable {
         let weight = model.transitionsWeight
         // The transition half, scaled to a maximum of 1 over every item.
         var transitions = weight > 0 ? model.transitions.followers(of: history) : [:]
+        let popular = self.popular  // one read of the slot
         if weight > 0, transitions.isEmpty, let most = popular.first?.count, most > 0 {
             // No known followers: its scores are its popularity tie-break alone, which the blend scales to 1.
             var taken = 0

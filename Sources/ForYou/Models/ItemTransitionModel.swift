@@ -57,15 +57,7 @@ public struct ItemTransitionModel: SequentialModel {
         popularity = [Float](repeating: 0, count: itemCount)
         for sequence in sequences {
             for item in sequence { popularity[Int(item)] += 1 }
-            for (position, from) in sequence.enumerated() {
-                var weight: Float = 1
-                for gap in 1...max(1, configuration.window) {
-                    guard position + gap < sequence.count else { break }
-                    let to = sequence[position + gap]
-                    pairs[UInt64(UInt32(bitPattern: from)) << 32 | UInt64(UInt32(bitPattern: to)), default: 0] += weight
-                    weight *= configuration.stepDecay
-                }
-            }
+            forEachTransition(in: sequence) { pairs[$0, default: 0] += $1 }
         }
         let sorted = pairs.sorted { $0.key < $1.key }
         rowStart = [Int](repeating: 0, count: itemCount + 1)
@@ -85,6 +77,19 @@ public struct ItemTransitionModel: SequentialModel {
             let total = values[range].reduce(0, +)
             rowTotals[row] = total
             for index in range { values[index] /= total + 1 }
+        }
+    }
+
+    /// Calls `body` with each transition of a history and its weight, `stepDecay^(gap-1)` for an item
+    /// `gap` ≤ `window` steps later: the key is the from item in the high 32 bits, the to item in the low.
+    func forEachTransition(in sequence: [Int32], _ body: (_ key: UInt64, _ weight: Float) -> Void) {
+        for (position, from) in sequence.enumerated() {
+            var weight: Float = 1
+            for gap in 1...max(1, configuration.window) {
+                guard position + gap < sequence.count else { break }
+                body(UInt64(UInt32(bitPattern: from)) << 32 | UInt64(UInt32(bitPattern: sequence[position + gap])), weight)
+                weight *= configuration.stepDecay
+            }
         }
     }
 

@@ -47,15 +47,8 @@ extension ItemTransitionModel {
         var removed: [UInt64: Double] = [:]
         for sequence in sequences {
             for item in sequence where Int(item) < popularity.count { popularity[Int(item)] = max(0, popularity[Int(item)] - 1) }
-            for (position, from) in sequence.enumerated() {
-                var weight: Double = 1
-                for gap in 1...max(1, configuration.window) {
-                    guard position + gap < sequence.count else { break }
-                    let to = sequence[position + gap]
-                    removed[UInt64(UInt32(bitPattern: from)) << 32 | UInt64(UInt32(bitPattern: to)), default: 0] += weight
-                    weight *= Double(configuration.stepDecay)
-                }
-            }
+            // The weights the fit added, as it computed them.
+            forEachTransition(in: sequence) { removed[$0, default: 0] += Double($1) }
         }
         guard !removed.isEmpty else { return }
         let smallest = configuration.stepDecay > 0 ? power(Double(configuration.stepDecay), Double(max(1, configuration.window) - 1)) : 1
@@ -124,6 +117,28 @@ extension ALSModel {
         var vectors: [[Float]]
         /// How many remaining engagers the sample stands for (≥ `vectors.count`).
         var population: Int
+    }
+
+    /// The engagers of `items` among `histories` (each a remaining user's items), folded in against
+    /// these factors: at most `limit` per item, each standing for every engager of the item. One pass
+    /// over the histories; a user's vector is folded in once, however many of the items they hold.
+    func engagers(of items: Set<Int32>, in histories: [[Int32]], limit: Int) -> [Int32: Engagers] {
+        var sampled: [Int32: [Int]] = [:]
+        var population: [Int32: Int] = [:]
+        var vectors: [Int: [Float]] = [:]
+        for (index, history) in histories.enumerated() {
+            for item in Set(history) where items.contains(item) {
+                population[item, default: 0] += 1
+                guard sampled[item, default: []].count < limit else { continue }
+                sampled[item, default: []].append(index)
+                if vectors[index] == nil { vectors[index] = userVector(history: history) }
+            }
+        }
+        var result: [Int32: Engagers] = [:]
+        for item in items {
+            result[item] = Engagers(vectors: (sampled[item] ?? []).map { vectors[$0]! }, population: population[item] ?? 0)
+        }
+        return result
     }
 
     /// Refits the factors of the items the erased users engaged with, without them (see the top of the file).

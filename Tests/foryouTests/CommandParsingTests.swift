@@ -51,6 +51,24 @@ struct CommandParsingTests {
         #expect(command.items == 100_000 && command.users == 100_000 && command.feedConnections == 13)
     }
 
+    /// `bench unlearning` refuses counts, sizes and durations out of range, naming the option.
+    @Test func benchUnlearningOptionsOutsideTheirRangesAreUsageErrors() throws {
+        for (arguments, option) in [
+            (["--erase", "0"], "--erase"), (["--erase", "1,x"], "--erase"), (["--items", "10"], "--items"),
+            (["--users", "10"], "--users"), (["--seconds", "1"], "--seconds"),
+        ] {
+            do {
+                _ = try ForYouCommand.parseAsRoot(["bench", "unlearning"] + arguments)
+                Issue.record("\(arguments) was accepted")
+            } catch {
+                let message = ForYouCommand.message(for: error)
+                #expect(message.contains(option), "\(message)")
+            }
+        }
+        let command = try #require(try ForYouCommand.parseAsRoot(["bench", "unlearning"]) as? BenchUnlearningCommand)
+        #expect(command.items == 0 && command.erase == "1,10,100" && command.interactions == nil)
+    }
+
     @Test func demoHasDefaultsForEverything() throws {
         let command = try #require(try ForYouCommand.parseAsRoot(["demo", "--port", "9000", "--seed", "7"]) as? DemoCommand)
         #expect(command.data == "demo-data")

@@ -120,6 +120,16 @@ struct TrainingTests {
         #expect(together.map(\.model.usersInStep).reduce(0, +) >= 5)
     }
 
+    /// The unlearning knob is checked, naming its key and range.
+    @Test func unlearningEngagersPerItemIsValidated() {
+        for bad in [0, 100_001] {
+            var configuration = Recommender.Configuration()
+            configuration.unlearningEngagersPerItem = bad
+            let error = #expect(throws: ForYouError.self) { try configuration.validate() }
+            #expect(error?.message.contains("unlearning_engagers_per_item must be in 1...100000") == true)
+        }
+    }
+
     /// Feeds keep being served while a model trains, and each uses either the old or the new model.
     @Test func aNewModelIsSwappedInWithoutDroppingFeedRequests() async throws {
         let (engine, world, _) = try await engineWithWorld()

@@ -24,9 +24,10 @@ struct Access: Sendable {
     /// applied before, by `PerKeyLimitsMiddleware`.
     /// - Throws: ``ForYouError/Code/unauthenticated`` (401) without a valid key, ``ForYouError/Code/forbidden`` (403)
     ///   with a key of another role, ``ForYouError/Code/payloadTooLarge`` (413) over its body size limit.
-    func check(_ request: Request, _ role: APIRole) throws -> Caller {
+    func check(_ request: Request, _ context: some RequestContext, _ role: APIRole) throws -> Caller {
+        let route = context.endpointPath ?? ""
         guard engine.requiresAuthentication else {
-            let maximum = Self.bodyLimit(for: request, key: nil, defaults: limiter.limits)
+            let maximum = Self.bodyLimit(for: request, route: route, key: nil, defaults: limiter.limits)
             try Self.checkDeclaredSize(request, limit: maximum, owner: "this server")
             return Caller(actor: "anonymous", maximumBodyBytes: maximum)
         }
@@ -39,16 +40,17 @@ struct Access: Sendable {
         guard key.role == role || key.role == .admin else {
             throw ForYouError(.forbidden, "a key with role \(key.role.rawValue) may not use this route; it needs role \(role.rawValue)")
         }
-        let maximum = Self.bodyLimit(for: request, key: key, defaults: limiter.limits)
+        let maximum = Self.bodyLimit(for: request, route: route, key: key, defaults: limiter.limits)
         try Self.checkDeclaredSize(request, limit: maximum, owner: "key \(key.id)")
         return Caller(actor: "key:\(key.id)", maximumBodyBytes: maximum)
     }
 
     /// The largest body a request may carry: the key's own limit, else the server's; an algorithm
     /// package may be ``ForYouAPI/packageSizeFactor`` times larger (its weights are big).
-    static func bodyLimit(for request: Request, key: APIKeyRecord?, defaults: RateLimits) -> Int {
+    /// - Parameter route: the matched route's template (`context.endpointPath`), whatever the spelling.
+    static func bodyLimit(for request: Request, route: String, key: APIKeyRecord?, defaults: RateLimits) -> Int {
         let limit = key?.limits.maximumBodyBytes ?? defaults.maximumBodyBytes
-        let isPackage = request.method == .put && request.uri.path == "/v1/models/package"
+        let isPackage = request.method == .put && route == "/v1/models/package"
         return isPackage ? limit * ForYouAPI.packageSizeFactor : limit
     }
 

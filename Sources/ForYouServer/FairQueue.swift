@@ -13,6 +13,7 @@
 // requests queue on its locks in arrival order, where fairness is lost (measured: `foryou bench flood`).
 
 import ForYou
+import HTTPTypes
 import Hummingbird
 import Synchronization
 
@@ -91,6 +92,11 @@ final class FairQueue: Sendable {
 /// Retry-After, before the request waits for anything), then its turn in the fair queue. Requests
 /// without a valid key share one turn; the route's own check answers them 401 or lets them in while no
 /// key exists.
+///
+/// What applies is decided by the route the router matched (`context.endpointPath`, the route's
+/// template such as `/v1/users/{user}/feed`), never by the raw path: every spelling the router accepts
+/// for a route (`//v1/…`, `/v1//…`, a trailing `/`) gets that route's limits, queue and metrics, and a
+/// spelling it does not accept (`/./v1/…`, `/V1/…`, `/v1%2F…`) is a 404 that reaches no engine work.
 struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
     let engine: Recommender
     let limiter: RateLimiter
@@ -106,9 +112,9 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1/") else { return try await next(request, context) }
+        guard let route = context.endpointPath, route.hasPrefix("/v1/") else { return try await next(request, context) }
         guard let key = Access.presentedKey(request).flatMap({ engine.authenticate($0) }) else {
-            if Self.isLongRunning(request) { return try await next(request, context) }
+            if Self.isLongRunning(request.method, route: route) { return try await next(request, context) }
             return try await queue(for: request).run(key: "") { try await next(request, context) }
         }
         if let wait = limiter.admit(key) {
@@ -120,12 +126,12 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         // Operations that take seconds (training, erasure, a package install) have their own locks and
         // would hold a slot for all that time: they do not queue.
-        if Self.isLongRunning(request) { return try await next(request, context) }
+        if Self.isLongRunning(request.method, route: route) { return try await next(request, context) }
         // A write's body is read before it takes a slot, so a client trickling its bytes holds up only
         // itself (cut at the key's limit: 413).
         var request = request
         if request.method != .get && request.method != .head {
-            let limit = Access.bodyLimit(for: request, key: key, defaults: limiter.limits)
+            let limit = Access.bodyLimit(for: request, route: route, key: key, defaults: limiter.limits)
             try Access.checkDeclaredSize(request, limit: limit, owner: "key \(key.id)")
             _ = try await ForYouAPI.collectBody(of: &request, upTo: limit)
         }
@@ -136,14 +142,14 @@ struct PerKeyLimitsMiddleware<Context: RequestContext>: RouterMiddleware {
         request.method == .get || request.method == .head ? reads : writes
     }
 
-    static func isLongRunning(_ request: Request) -> Bool {
-        let path = request.uri.path
-        switch request.method {
+    /// - Parameter route: the matched route's template (`context.endpointPath`).
+    static func isLongRunning(_ method: HTTPRequest.Method, route: String) -> Bool {
+        switch method {
         // The audit log is verified whole; an export reads all of a user's events.
-        case .get: return path == "/v1/audit" || path.hasSuffix("/export")
-        case .post: return path == "/v1/models/train"
-        case .put: return path == "/v1/models/package"
-        case .delete: return path.hasPrefix("/v1/users/")
+        case .get: return route == "/v1/audit" || route == "/v1/users/{user}/export"
+        case .post: return route == "/v1/models/train"
+        case .put: return route == "/v1/models/package"
+        case .delete: return route == "/v1/users/{user}"
         default: return false
         }
     }

@@ -89,13 +89,13 @@ public enum ForYouAPI {
         router.get("/console") { _, _ in try web.response(for: "console.html") }
         router.get("/openapi.json") { _, _ in try web.response(for: "openapi.json") }
         router.get("/web/{file}") { _, context in try web.response(for: try context.parameters.require("file")) }
-        router.put("/v1/items") { request, _ in
-            let caller = try access.check(request, .ingest)
+        router.put("/v1/items") { request, context in
+            let caller = try access.check(request, context, .ingest)
             let body = try await decode(ItemBatchRequest.self, from: request, limit: engine.configuration.maximumItemBatch, caller: caller)
             return ItemBatchResponse(upserted: try await engine.upsertItems(body.items.map(\.input)))
         }
         router.get("/v1/items/{item}/statistics") { request, context in
-            _ = try access.check(request, .serve)
+            _ = try access.check(request, context, .serve)
             let raw = try context.parameters.require("item")
             guard let item = raw.removingPercentEncoding else {
                 throw ForYouError(.invalidID, "`item` in the path is not valid percent-encoded UTF-8")
@@ -105,8 +105,8 @@ public enum ForYouAPI {
                 request.uri.queryParameters["hours"].map(String.init), name: "hours", default: min(24, retention), rule: "an integer in 1...\(retention)")
             return ItemStatisticsResponse(try engine.itemStatistics(of: item, hours: hours))
         }
-        router.post("/v1/events") { request, _ in
-            let caller = try access.check(request, .ingest)
+        router.post("/v1/events") { request, context in
+            let caller = try access.check(request, context, .ingest)
             let limit = engine.configuration.maximumEventBatch
             let buffer = try await collectBody(of: request, upTo: caller.maximumBodyBytes)
             let events =
@@ -118,58 +118,58 @@ public enum ForYouAPI {
                 rejected: result.rejected.map { .init(index: $0.index, id: $0.id, code: $0.code.rawValue, message: $0.message) })
         }
         router.get("/v1/users/{user}/feed") { request, context in
-            _ = try access.check(request, .serve)
+            _ = try access.check(request, context, .serve)
             let user = try userParameter(context)
             let query = request.uri.queryParameters
             let count = try integer(query["count"].map(String.init), name: "count", default: 10, rule: "an integer in 1...\(Recommender.maximumFeedCount)")
             let offset = try integer(query["offset"].map(String.init), name: "offset", default: 0, rule: "an integer in 0...10000")
             let personalized = try boolean(query["personalized"].map(String.init), name: "personalized", default: true)
             let preview = try boolean(query["preview"].map(String.init), name: "preview", default: false)
-            if preview { _ = try access.check(request, .admin) }
+            if preview { _ = try access.check(request, context, .admin) }
             let feed = try await engine.feed(for: user, count: count, personalized: personalized, offset: offset, record: !preview)
             return FeedResponse(feed, items: engine.items(of: feed))
         }
         router.get("/v1/users/{user}/profile") { request, context in
-            _ = try access.check(request, .serve)
+            _ = try access.check(request, context, .serve)
             let user = try userParameter(context)
             return ProfileResponse(user: user, try engine.profile(of: user))
         }
         router.get("/v1/users/{user}/controls") { request, context in
-            _ = try access.check(request, .serve)
+            _ = try access.check(request, context, .serve)
             return ControlsBody(try engine.controls(of: try userParameter(context)))
         }
         router.put("/v1/users/{user}/controls") { request, context in
-            let caller = try access.check(request, .serve)
+            let caller = try access.check(request, context, .serve)
             let actor = caller.actor
             let user = try userParameter(context)
             let body = try await decode(ControlsBody.self, from: request, limit: 1, caller: caller)
             return ControlsBody(try await engine.setControls(of: user, to: try body.controls(), actor: actor))
         }
         router.post("/v1/users/{user}/reset") { request, context in
-            let actor = try access.check(request, .serve).actor
+            let actor = try access.check(request, context, .serve).actor
             let user = try userParameter(context)
             try await engine.resetProfile(of: user, actor: actor)
             return ResetResponse(user: user, reset: true)
         }
         router.get("/v1/users/{user}/export") { request, context in
-            let actor = try access.check(request, .admin).actor
+            let actor = try access.check(request, context, .admin).actor
             return ExportResponse(try await engine.export(user: try userParameter(context), actor: actor))
         }
         router.delete("/v1/users/{user}") { request, context in
-            let actor = try access.check(request, .admin).actor
+            let actor = try access.check(request, context, .admin).actor
             let user = try userParameter(context)
             let erasure = try await engine.eraseUser(user, actor: actor)
             return ErasureResponse(user: user, erased: true, eventsDeleted: erasure.events, model: .init(erasure.model))
         }
         router.post("/v1/models/train") { request, context in
-            let actor = try access.check(request, .admin).actor
+            let actor = try access.check(request, context, .admin).actor
             let fromScratch = try boolean(request.uri.queryParameters["from_scratch"].map(String.init), name: "from_scratch", default: false)
             let info = try await engine.train(fromScratch: fromScratch, actor: actor) { context.logger.info("\($0)") }
             context.logger.notice("model \(info.version) trained on \(info.events) events and swapped in")
             return ModelResponse(info)
         }
         router.put("/v1/models/package") { request, context in
-            let caller = try access.check(request, .admin)
+            let caller = try access.check(request, context, .admin)
             let actor = caller.actor
             let bytes = try await collectBody(of: request, upTo: caller.maximumBodyBytes)
             do {
@@ -181,23 +181,23 @@ public enum ForYouAPI {
                 throw error
             }
         }
-        router.get("/v1/models/current") { request, _ in
-            _ = try access.check(request, .overseer)
+        router.get("/v1/models/current") { request, context in
+            _ = try access.check(request, context, .overseer)
             guard let info = engine.currentModel else {
                 throw ForYouError(.notFound, "no model has been trained yet (feeds use \(Recommender.modelVersion)); POST /v1/models/train")
             }
             return ModelResponse(info)
         }
-        router.get("/v1/models") { request, _ in
-            _ = try access.check(request, .overseer)
+        router.get("/v1/models") { request, context in
+            _ = try access.check(request, context, .overseer)
             return ModelListResponse(try await engine.storedModels())
         }
-        router.get("/v1/keys") { request, _ in
-            _ = try access.check(request, .admin)
+        router.get("/v1/keys") { request, context in
+            _ = try access.check(request, context, .admin)
             return KeyListResponse(keys: try await engine.apiKeys().map { KeyResponse($0) })
         }
         router.post("/v1/keys") { request, context -> EditedResponse<KeyResponse> in
-            let caller = try access.check(request, .admin)
+            let caller = try access.check(request, context, .admin)
             let actor = caller.actor
             let body = try await decode(KeyRequest.self, from: request, limit: 1, caller: caller)
             guard let role = APIRole(rawValue: body.role) else {
@@ -209,13 +209,13 @@ public enum ForYouAPI {
             return EditedResponse(status: .created, response: KeyResponse(created.record, key: created.key))
         }
         router.delete("/v1/keys/{id}") { request, context in
-            let actor = try access.check(request, .admin).actor
+            let actor = try access.check(request, context, .admin).actor
             let id = try context.parameters.require("id")
             try await engine.revokeAPIKey(id: id, actor: actor)
             return KeyResponse(try await engine.apiKeys().first { $0.id == id }!)
         }
-        router.get("/v1/audit") { request, _ in
-            _ = try access.check(request, .overseer)
+        router.get("/v1/audit") { request, context in
+            _ = try access.check(request, context, .overseer)
             let limit = try integer(request.uri.queryParameters["limit"].map(String.init), name: "limit", default: 100, rule: "an integer in 1...10000")
             guard (1...10_000).contains(limit) else { throw ForYouError(.invalidArgument, "`limit` must be an integer in 1...10000") }
             let (lines, verification) = try await engine.auditLog()

@@ -186,6 +186,41 @@ struct RateLimitTests {
         }
     }
 
+    /// Limits follow the route the router matched, not the spelling: every spelling the router accepts for
+    /// the feed route is held to the same bucket (19 of 20 refused at 1 per second, burst 1), and the
+    /// spellings it does not accept are 404s, never served.
+    @Test func oddSpellingsOfAPathGetTheSameLimits() async throws {
+        let fixture = try await APIFixture()
+        let key = try await fixture.engine.createAPIKey(name: "odd", role: .serve).key
+        let time = Mutex(0.0)
+        let app = Application(
+            router: ForYouAPI.makeRouter(
+                engine: fixture.engine, limits: RateLimits(requestsPerSecond: 1, burst: 1), clock: { time.withLock { $0 } }))
+        try await app.test(.router) { client in
+            for spelling in ["/v1/users/u/feed", "//v1/users/u/feed", "/v1//users/u/feed", "/v1/users/u/feed/", "//v1/users//u/feed//"] {
+                time.withLock { $0 += 10 }  // a full bucket for each spelling
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<20 { statuses.append(try await client.send(.get, spelling, key: key).status) }
+                #expect(statuses.filter { $0 == .ok }.count == 1, "\(spelling): \(statuses)")
+                #expect(statuses.filter { $0 == .tooManyRequests }.count == 19, "\(spelling): \(statuses)")
+            }
+            for spelling in ["/./v1/users/u/feed", "/V1/users/u/feed", "/v1%2Fusers%2Fu%2Ffeed", "/v1/users/u/./feed"] {
+                time.withLock { $0 += 10 }
+                let response = try await client.send(.get, spelling, key: key)
+                #expect(response.status == .notFound, "\(spelling): \(response.status)")
+            }
+            // The package route's larger body limit is the route's, whatever the spelling.
+            time.withLock { $0 += 10 }
+            let admin = try await fixture.engine.createAPIKey(name: "ops", role: .admin).key
+            var headers: HTTPFields = [.contentType: "application/octet-stream", .authorization: "Bearer \(admin)"]
+            headers[.contentLength] = String(ForYouAPI.maximumBodyBytes + 1)
+            for spelling in ["/v1/models/package", "//v1/models/package"] {
+                let response = try await client.execute(uri: spelling, method: .put, headers: headers, body: ByteBuffer(repeating: 0, count: ForYouAPI.maximumBodyBytes + 1))
+                #expect(response.status != .contentTooLarge, "\(spelling): \(response.status)")
+            }
+        }
+    }
+
     /// A key with its own limits: its own rate (bursts of twice as many) instead of the server's, and its
     /// own largest body (413 naming the limit, before the body is read); keys without limits keep the
     /// server's; the limits survive in the key list.

@@ -325,14 +325,18 @@ public enum ForYouAPI {
         }
     }
 
-    /// The application serving the API on `host:port`.
+    /// The application serving the API on `host:port`, with the connection limits and timeouts of
+    /// `connections` (see ``ConnectionGuard``).
     /// - Parameter onReady: called once the server accepts connections, with the bound port.
     public static func makeApplication(
         engine: Recommender, host: String, port: Int, logger: Logger, web: WebPages = WebPages(), limits: RateLimits = RateLimits(),
+        connections: ConnectionLimits = ConnectionLimits(), metrics: HTTPMetrics = HTTPMetrics(),
         onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
-            router: makeRouter(engine: engine, web: web, limits: limits),
+        let counts = metrics.connections
+        return Application(
+            router: makeRouter(engine: engine, metrics: metrics, web: web, limits: limits),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: connections, counts: counts)])),
             configuration: .init(address: .hostname(host, port: port), serverName: "foryou"),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
             logger: logger)

@@ -28,6 +28,8 @@ public final class HTTPMetrics: Sendable {
         var latency: [RouteKey: Histogram] = [:]
     }
     private let state = Mutex(State())
+    /// What ``ConnectionGuard`` did to connections.
+    public let connections = ConnectionCounts()
 
     public init() {}
 
@@ -99,6 +101,12 @@ public final class HTTPMetrics: Sendable {
         out += "foryou_users_held \(statistics.usersHeld)\n"
         out += "# HELP foryou_users_expired_total Users whose learned profile expired after being idle.\n# TYPE foryou_users_expired_total counter\n"
         out += "foryou_users_expired_total \(statistics.usersExpired)\n"
+        out += "# HELP foryou_connections_open HTTP connections open now.\n# TYPE foryou_connections_open gauge\n"
+        out += "foryou_connections_open \(connections.openNow)\n"
+        out += "# HELP foryou_connections_refused_total Connections refused for being over the connection limit.\n# TYPE foryou_connections_refused_total counter\n"
+        out += "foryou_connections_refused_total \(connections.refusedTotal)\n"
+        out += "# HELP foryou_connections_timed_out_total Connections closed at their header, body or idle deadline.\n# TYPE foryou_connections_timed_out_total counter\n"
+        out += "foryou_connections_timed_out_total \(connections.timedOutTotal)\n"
         out += "# HELP foryou_user_vectors User vectors held now.\n# TYPE foryou_user_vectors gauge\nforyou_user_vectors \(statistics.userVectorsHeld)\n"
         return out
     }

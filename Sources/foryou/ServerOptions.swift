@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ForYou
 import ForYouServer
 import Hummingbird
@@ -32,7 +37,27 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "The largest request body in bytes (a key may have its own, see `keys create --max-body-bytes`); over it the answer is 413.")
     var maxBodyBytes = ForYouAPI.maximumBodyBytes
 
+    @Option(help: "Connections open at once; beyond it a new connection's request is answered 503 `too_many_connections`. Lowered at start to the process's file-descriptor limit less 256 (the soft limit is first raised to the hard one).")
+    var maxConnections = ConnectionLimits().maximumConnections
+
+    @Option(help: "Seconds a new connection has to send a complete request head; then it is closed.")
+    var headerTimeout = ConnectionLimits().headerTimeoutSeconds
+
+    @Option(help: "Seconds a request has to send its whole body once its head arrived; then the connection is closed.")
+    var bodyTimeout = ConnectionLimits().bodyTimeoutSeconds
+
+    @Option(help: "Seconds a keep-alive connection may wait for its next request; then it is closed.")
+    var idleTimeout = ConnectionLimits().idleTimeoutSeconds
+
     func validate() throws {
+        guard ConnectionLimits.connectionsRange.contains(maxConnections) else {
+            throw ValidationError("--max-connections must be in \(ConnectionLimits.connectionsRange), got \(maxConnections)")
+        }
+        for (name, value) in [("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout), ("--idle-timeout", idleTimeout)] {
+            guard ConnectionLimits.timeoutRange.contains(value) else {
+                throw ValidationError("\(name) must be in \(ConnectionLimits.timeoutRange) seconds, got \(value)")
+            }
+        }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be >= 0, got \(rateLimit)") }
         guard burst >= 1 else { throw ValidationError("--burst must be >= 1, got \(burst)") }
@@ -63,7 +88,15 @@ struct ServerOptions: ParsableArguments {
             logger.warning("the web pages were not found next to the binary (foryou_ForYouServer.resources); the API works, / and /console answer 404")
         }
         let limits = RateLimits(requestsPerSecond: rateLimit, burst: burst, maximumBodyBytes: maxBodyBytes, concurrentRequests: concurrentRequests)
-        let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web, limits: limits) { port in
+        let descriptors = FileDescriptorLimit.raise()
+        var connections = ConnectionLimits(
+            maximumConnections: maxConnections, headerTimeoutSeconds: headerTimeout, bodyTimeoutSeconds: bodyTimeout, idleTimeoutSeconds: idleTimeout)
+        if let descriptors, descriptors - FileDescriptorLimit.reserve < connections.maximumConnections {
+            connections.maximumConnections = max(1, descriptors - FileDescriptorLimit.reserve)
+            logger.warning(
+                "--max-connections lowered to \(connections.maximumConnections): the process may open \(descriptors) files, \(FileDescriptorLimit.reserve) are kept for the store and the audit log (raise `ulimit -n`)")
+        }
+        let app = ForYouAPI.makeApplication(engine: engine, host: host, port: port, logger: logger, web: web, limits: limits, connections: connections) { port in
             let sizes = engine.sizes
             logger.notice(
                 "foryou ready: listening on http://\(host):\(port) (\(location), jurisdiction \(engine.configuration.jurisdiction), \(engine.requiresAuthentication ? "API keys required" : "OPEN: no API key exists, create one with `foryou keys create`"), \(sizes.items) items, \(sizes.users) users, model \(engine.currentModel?.version ?? Recommender.modelVersion))")
@@ -109,5 +142,23 @@ func printError(_ line: String) {
 private struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         FileHandleStandardError.emit(string)
+    }
+}
+
+/// The process's limit on open files.
+enum FileDescriptorLimit {
+    /// Descriptors kept free of connections: the store's files, the audit log, the model files, logs.
+    static let reserve = 256
+
+    /// Raises the soft limit to the hard one and returns the soft limit now (`nil` if unknown).
+    static func raise() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return limit.rlim_cur >= rlim_t(Int.max) ? nil : Int(limit.rlim_cur)  // unlimited (RLIM_INFINITY) is nil
     }
 }
